@@ -1,0 +1,1 @@
+"""Core types and base classes. Nothing in this package imports torch."""

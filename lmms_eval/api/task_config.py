@@ -1,0 +1,144 @@
+"""The validated schema of a task YAML (and of a group YAML).
+
+Keys follow lmms-eval / lm-evaluation-harness so existing task files read as they are.
+Unknown keys are rejected with a did-you-mean, naming the YAML file.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lmms_eval.api.errors import ConfigError, did_you_mean
+
+# A YAML value that is a column name, a jinja2 template, a literal, or a ``!function``.
+Templated = Union[str, int, float, list, dict, Callable[..., Any], None]
+
+
+class MetricSpec(BaseModel):
+    """One entry of ``metric_list``. Extra keys are passed to the metric as keyword arguments."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    metric: Union[str, Callable[..., Any]]
+    aggregation: Union[str, Callable[..., Any], None] = None
+    higher_is_better: bool | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class FilterStep(BaseModel):
+    """One step of a filter pipeline: a registered filter name plus its arguments."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    function: Union[str, Callable[..., Any]]
+
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class FilterPipeline(BaseModel):
+    """A named filter pipeline; its name is the part after the comma in result keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    filter: list[FilterStep] = Field(default_factory=list)
+
+
+class TaskConfig(BaseModel):
+    """A task definition, validated. Function-valued keys hold callables after loading."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    task: str
+    task_alias: str | None = None
+    tag: Union[str, list[str], None] = None
+    dataset_path: str
+    dataset_name: str | None = None
+    dataset_kwargs: dict[str, Any] = Field(default_factory=dict)
+    test_split: str = "test"
+    validation_split: str | None = None
+    train_split: str | None = None
+    process_docs: Callable[..., Any] | None = None
+    doc_to_visual: Templated = None
+    doc_to_audio: Templated = None
+    doc_to_video: Templated = None
+    doc_to_messages: Callable[..., Any] | None = None
+    doc_to_text: Templated = None
+    doc_to_target: Templated = None
+    doc_to_choice: Templated = None
+    doc_id_column: str | None = None
+    system_prompt: str | None = None
+    process_results: Callable[..., Any] | None = None
+    metric_list: list[MetricSpec] = Field(default_factory=list)
+    filter_list: list[FilterPipeline] = Field(default_factory=list)
+    generation_kwargs: dict[str, Any] = Field(default_factory=dict)
+    output_type: Literal["generate_until"] = "generate_until"
+    lmms_eval_specific_kwargs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    repeats: int = 1
+    num_fewshot: Literal[0] = 0
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("tag")
+    @classmethod
+    def _tags_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.tag or [])
+
+    @property
+    def version(self) -> Any:
+        return self.metadata.get("version", 0)
+
+    def prompt_kwargs(self, model_name: str | None) -> dict[str, Any]:
+        """The ``lmms_eval_specific_kwargs`` for a model: ``default`` overlaid by the model's own."""
+        merged = dict(self.lmms_eval_specific_kwargs.get("default", {}))
+        if model_name and model_name in self.lmms_eval_specific_kwargs:
+            merged.update(self.lmms_eval_specific_kwargs[model_name])
+        return merged
+
+
+class GroupMetric(BaseModel):
+    """How a group folds its subtasks' values of one metric."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    aggregation: Literal["mean"] = "mean"
+    weight_by_size: bool = False
+    filter_list: Union[str, list[str]] = "none"
+
+
+class GroupConfig(BaseModel):
+    """A group YAML: a name, its member tasks (or groups), and aggregate metrics."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str
+    group_alias: str | None = None
+    task: list[str]
+    aggregate_metric_list: list[GroupMetric] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+def validate_config(model: type[BaseModel], raw: dict[str, Any], source: str) -> Any:
+    """Validate ``raw`` against ``model``; raise a one-line :class:`ConfigError` naming ``source``."""
+    try:
+        return model(**raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        if first["type"] == "extra_forbidden":
+            key = str(first["loc"][-1])
+            known = model.model_fields if len(first["loc"]) == 1 else {}
+            hint = did_you_mean(key, known) if known else ""
+            raise ConfigError(f"{source}: unknown key {key!r}.{hint}") from None
+        if first["type"] == "missing":
+            raise ConfigError(f"{source}: required key {loc!r} is missing") from None
+        raise ConfigError(f"{source}: key {loc!r}: {first['msg']}") from None

@@ -1,0 +1,219 @@
+"""``lmms-eval``: evaluate (default), ``tasks``, ``models``, ``score``, ``validate``.
+
+Flags follow lm-eval / lmms-eval habits. Errors print as one line (exit 2 for usage errors);
+``--verbosity DEBUG`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from lmms_eval.api.errors import LmmsEvalError
+
+SUBCOMMANDS = ("tasks", "models", "score", "validate")
+PROG = "lmms-eval"
+
+
+def _eval_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Evaluate a model on tasks. Subcommands: " + ", ".join(SUBCOMMANDS) + " (see `lmms-eval SUB -h`).",
+        argument_default=None,
+    )
+    p.add_argument("--config", help="YAML file of run settings (flags given on the command line win)")
+    p.add_argument("--model", help="registered model name (see `lmms-eval models`)")
+    p.add_argument("--model_args", help="k=v,... arguments for the model, e.g. pretrained=org/name")
+    p.add_argument("--tasks", help="comma-separated tasks, groups, tags or wildcards; 'list' lists them")
+    p.add_argument("--batch_size", help="requests per model call, or 'auto' (the adapter's own limit)")
+    p.add_argument("--max_batch_cost", type=float, help="cap on len(batch) x the costliest request's estimated tokens")
+    p.add_argument("--limit", type=float, help="first N documents per task (or a fraction < 1)")
+    p.add_argument("--offset", type=int, help="skip the first N documents per task")
+    p.add_argument("--output_path", help="folder for results (default ./logs); an existing run folder is resumed")
+    p.add_argument("--log_samples", action="store_true", default=None,
+                   help="accepted for compatibility: sample logs are always written")
+    p.add_argument("--include_path", action="append", help="extra folder of task YAMLs (repeatable)")
+    p.add_argument("--gen_kwargs", help="k=v,... generation overrides, e.g. temperature=0,max_new_tokens=256")
+    p.add_argument("--seed", type=int, help="random seed recorded with the run (default 0)")
+    p.add_argument("--predict_only", action="store_true", default=None, help="generate and log, do not score")
+    p.add_argument("--resume", action="store_true", default=None,
+                   help="continue the newest matching run under --output_path, skipping finished samples")
+    p.add_argument("--max_error_rate", type=float,
+                   help="exit non-zero when more than this share of samples failed (default 0)")
+    p.add_argument("--bootstrap_iters", type=int, help="bootstrap resamples for non-mean metrics' stderr")
+    p.add_argument("--verbosity", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    p.add_argument("--no_progress", action="store_true", help="hide the progress bar")
+    return p
+
+
+def _setup_logging(verbosity: str) -> None:
+    level = getattr(logging, str(verbosity).upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _run_config(args: argparse.Namespace) -> Any:
+    from lmms_eval.api.errors import UsageError
+    from lmms_eval.api.task_config import validate_config
+    from lmms_eval.engine.run_config import RunConfig
+
+    values: dict[str, Any] = {}
+    if args.config:
+        from lmms_eval.tasks.yaml_loader import read_yaml_file
+
+        values.update(read_yaml_file(args.config))
+    for key in ("model", "model_args", "tasks", "batch_size", "max_batch_cost", "limit", "offset", "output_path",
+                "log_samples", "include_path", "gen_kwargs", "seed", "predict_only", "resume", "max_error_rate",
+                "bootstrap_iters"):
+        value = getattr(args, key)
+        if value is not None:
+            values[key] = value
+    values["verbosity"] = args.verbosity
+    if args.no_progress:
+        values["show_progress"] = False
+    if isinstance(values.get("limit"), float) and values["limit"].is_integer() and values["limit"] >= 1:
+        values["limit"] = int(values["limit"])
+    if not values.get("model"):
+        raise UsageError("--model is required (see `lmms-eval models`), e.g. --model demo --tasks demo")
+    if not values.get("tasks"):
+        raise UsageError("--tasks is required (see `lmms-eval tasks`), e.g. --tasks demo")
+    return validate_config(RunConfig, values, args.config or "command line")
+
+
+def cmd_evaluate(argv: Sequence[str]) -> int:
+    args = _eval_parser().parse_args(argv)
+    _setup_logging(args.verbosity)
+    if args.tasks == "list":
+        return cmd_tasks(["--include_path", *(args.include_path or [])] if args.include_path else [])
+    cfg = _run_config(args)
+    from lmms_eval.engine.evaluator import Evaluator
+    from lmms_eval.reporting.table import results_table
+
+    outcome = Evaluator(cfg).run()
+    print(results_table(outcome.results))
+    print(f"\nresults: {outcome.run_dir}/results.json")
+    if outcome.exit_code:
+        print(f"{PROG}: {outcome.message}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def cmd_tasks(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} tasks", description="List tasks, groups and tags.")
+    p.add_argument("pattern", nargs="?", help="only names matching this wildcard")
+    p.add_argument("--include_path", action="append", help="extra folder of task YAMLs")
+    p.add_argument("--paths", action="store_true", help="show each YAML's path")
+    args = p.parse_args(argv)
+    import fnmatch
+
+    from lmms_eval.tasks.index import TaskIndex
+
+    index = TaskIndex.load(args.include_path)
+    rows = [(n, "task", index.tasks[n]) for n in index.tasks]
+    rows += [(n, "group", index.groups[n]["yaml"]) for n in index.groups]
+    rows += [(n, "tag", f"{len(index.tags[n])} tasks") for n in index.tags]
+    rows.sort()
+    out = []
+    for name, kind, where in rows:
+        if args.pattern and not fnmatch.fnmatchcase(name, args.pattern):
+            continue
+        out.append(f"{name:<40} {kind:<6} {where}" if args.paths or kind == "tag" else f"{name:<40} {kind}")
+    for path, problem in sorted(index.broken.items()):
+        out.append(f"! {problem}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+def cmd_models(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} models", description="List registered model adapters.")
+    p.parse_args(argv)
+    from lmms_eval.api.registry import MODELS
+
+    for name, value in MODELS.items():
+        where = value if isinstance(value, str) else f"{value.__module__}:{value.__name__}"
+        print(f"{name:<24} {where}")
+    return 0
+
+
+def cmd_score(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} score", description="Recompute metrics from a run's sample logs.")
+    p.add_argument("run_dir", help="a run folder (holds run.json and samples_*.jsonl)")
+    p.add_argument("--include_path", action="append", help="extra folder of task YAMLs")
+    p.add_argument("--bootstrap_iters", type=int)
+    p.add_argument("--max_error_rate", type=float)
+    args = p.parse_args(argv)
+    from lmms_eval.engine.rescore import rescore_run
+    from lmms_eval.reporting.table import results_table
+
+    outcome = rescore_run(args.run_dir, args.include_path, args.bootstrap_iters, args.max_error_rate)
+    print(results_table(outcome.results))
+    print(f"\nresults: {outcome.run_dir}/results.json")
+    if outcome.exit_code:
+        print(f"{PROG}: {outcome.message}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def cmd_validate(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog=f"{PROG} validate", description="Check task or group YAML files.")
+    p.add_argument("paths", nargs="+", help="YAML files")
+    p.add_argument("--check_data", action="store_true", help="also load the dataset and build the first prompt")
+    args = p.parse_args(argv)
+    from lmms_eval.api.task_config import GroupConfig, validate_config
+    from lmms_eval.tasks.task import Task
+    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes
+
+    failed = 0
+    for path in args.paths:
+        try:
+            raw = load_yaml_with_includes(path)
+            if "group" in raw and isinstance(raw.get("task"), list):
+                validate_config(GroupConfig, raw, path)
+                print(f"ok      {path} (group {raw['group']!r})")
+                continue
+            task = Task.from_yaml(path)
+            _ = task.metrics, task.filters
+            if args.check_data:
+                ids = task.doc_ids(1)
+                if ids:
+                    task.build_request(ids[0], task.doc(ids[0]), 0, None, None)
+            print(f"ok      {path} (task {task.name!r})")
+        except LmmsEvalError as exc:
+            failed += 1
+            print(f"invalid {exc}")
+    return 2 if failed else 0
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "tasks": cmd_tasks,
+    "models": cmd_models,
+    "score": cmd_score,
+    "validate": cmd_validate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``lmms-eval`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = any(a.upper() == "DEBUG" for a in argv)
+    handler = COMMANDS.get(argv[0]) if argv else None
+    try:
+        return handler(argv[1:]) if handler else cmd_evaluate(argv)
+    except LmmsEvalError as exc:
+        if debug:
+            raise
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; finished samples are saved; rerun with --resume to continue", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a bare traceback unless asked
+        if debug:
+            raise
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (rerun with --verbosity DEBUG for the traceback)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

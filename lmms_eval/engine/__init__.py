@@ -1,0 +1,1 @@
+"""The evaluation engine: scheduling, generation, the sample log, aggregation."""

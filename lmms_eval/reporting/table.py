@@ -1,0 +1,34 @@
+"""The markdown results table printed at the end of a run (lm-eval's familiar layout)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "N/A" if math.isnan(value) else f"{value:.4f}"
+    return str(value)
+
+
+def results_table(results: dict[str, Any]) -> str:
+    """Render ``results.json`` content as a markdown table: one row per task x metric x filter."""
+    header = "| Tasks | Version | Filter | n-shot | Metric |   | Value |   | Stderr | Errors |"
+    rows = [header, "|---|---|---|---|---|---|---|---|---|---|"]
+    versions = results.get("versions", {})
+    hib = results.get("higher_is_better", {})
+    for name, values in results.get("results", {}).items():
+        alias = values.get("alias", name)
+        errors = values.get("n_errors", "")
+        for key, value in values.items():
+            if "," not in key or "_stderr," in key:
+                continue
+            metric, filt = key.split(",", 1)
+            stderr = values.get(f"{metric}_stderr,{filt}", math.nan)
+            arrow = "↑" if hib.get(name, {}).get(metric, True) else "↓"
+            rows.append(
+                f"| {alias} | {versions.get(name, 'N/A')} | {filt} | 0 | {metric} | {arrow} | {_fmt(value)} | ± "
+                f"| {_fmt(stderr)} | {errors} |"
+            )
+    return "\n".join(rows)

@@ -1,0 +1,212 @@
+"""Where a task's documents come from.
+
+Local JSON Lines / JSON / CSV files are read with the standard library (fast start-up, low
+memory); everything else, hub datasets included, goes through ``datasets.load_dataset``.
+Rows of a hub dataset are decoded lazily, one at a time, when the evaluator asks for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+from lmms_eval.api.errors import DatasetError
+
+_LOCAL_BUILDERS = {"json": ("json", "jsonl"), "csv": ("csv",)}
+# dataset_kwargs keys that are ours (or lmms-eval's) and not load_dataset's.
+_NON_LOADER_KEYS = {"video", "create_link", "cache_dir_name", "force_unzip", "From_YouTube", "local_files_only"}
+
+
+class DocSource:
+    """A random-access sequence of documents (dicts) plus where they came from."""
+
+    base_dir: str | None = None
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def columns(self) -> list[str]:
+        raise NotImplementedError
+
+    def info(self) -> dict[str, Any]:
+        """Fingerprint and provenance of the loaded split."""
+        return {}
+
+    def processed(self, fn: Callable[[Any], Any]) -> "DocSource":
+        """Apply a task's ``process_docs`` (it receives the whole split, returns a new one)."""
+        raise NotImplementedError
+
+
+class ListSource(DocSource):
+    """Documents held in memory (local files)."""
+
+    def __init__(self, rows: list[dict[str, Any]], base_dir: str | None, info: dict[str, Any]) -> None:
+        self.rows = rows
+        self.base_dir = base_dir
+        self._info = info
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.rows[index]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.rows[0]) if self.rows else []
+
+    def info(self) -> dict[str, Any]:
+        return dict(self._info)
+
+    def processed(self, fn: Callable[[Any], Any]) -> "DocSource":
+        out = fn(self.rows)
+        rows = list(out) if not isinstance(out, list) else out
+        return ListSource(rows, self.base_dir, {**self._info, "processed": True})
+
+
+class HFSource(DocSource):
+    """A ``datasets.Dataset`` split, decoded row by row."""
+
+    def __init__(self, dataset: Any, info: dict[str, Any]) -> None:
+        self.dataset = dataset
+        self._info = info
+        self.base_dir = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.dataset[int(index)]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.dataset.column_names)
+
+    def info(self) -> dict[str, Any]:
+        return {**self._info, "fingerprint": getattr(self.dataset, "_fingerprint", None)}
+
+    def processed(self, fn: Callable[[Any], Any]) -> "DocSource":
+        out = fn(self.dataset)
+        if isinstance(out, list):
+            return ListSource(out, None, self._info)
+        return HFSource(out, self._info)
+
+
+def _resolve_files(data_files: Any, yaml_dir: str, split: str) -> list[str] | None:
+    """The local files of ``split`` named by ``data_files`` (relative to the YAML), or None."""
+    if isinstance(data_files, dict):
+        data_files = data_files.get(split)
+        if data_files is None:
+            return None
+    files = [data_files] if isinstance(data_files, str) else list(data_files or [])
+    out = []
+    for f in files:
+        if "://" in f or any(ch in f for ch in "*?["):
+            return None
+        path = f if os.path.isabs(f) else os.path.join(yaml_dir, f)
+        if not os.path.exists(path):
+            return None
+        out.append(path)
+    return out or None
+
+
+def _read_local(paths: list[str], fmt: str, task: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", newline="") as fh:
+                if fmt == "csv":
+                    rows.extend(dict(r) for r in csv.DictReader(fh))
+                elif path.endswith(".jsonl") or fmt == "jsonl":
+                    for lineno, line in enumerate(fh, 1):
+                        if line.strip():
+                            try:
+                                rows.append(json.loads(line))
+                            except ValueError as exc:
+                                raise DatasetError(
+                                    f"task {task!r}: {path}:{lineno} is not valid JSON ({exc}); fix or remove that line"
+                                ) from None
+                else:
+                    data = json.load(fh)
+                    rows.extend(data if isinstance(data, list) else data.get("data", []))
+        except OSError as exc:
+            raise DatasetError(f"task {task!r}: cannot read {path}: {exc.strerror}") from None
+    return rows
+
+
+def _sha256_files(paths: list[str]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def open_split(
+    path: str, name: str | None, split: str, kwargs: dict[str, Any], yaml_dir: str, task: str
+) -> DocSource:
+    """Open one split of a dataset, from local files when possible, else with ``datasets``."""
+    kwargs = dict(kwargs)
+    fmt = None
+    for builder, exts in _LOCAL_BUILDERS.items():
+        if path == builder:
+            fmt = builder
+        elif path.endswith(tuple("." + e for e in exts)):
+            fmt = builder if builder == "csv" else "json"
+            kwargs.setdefault("data_files", path)
+    if fmt is not None:
+        files = _resolve_files(kwargs.get("data_files"), yaml_dir, split)
+        if files:
+            rows = _read_local(files, fmt, task)
+            info = {"files": [os.path.relpath(f, yaml_dir) for f in files], "fingerprint": _sha256_files(files)}
+            return ListSource(rows, os.path.dirname(files[0]), info)
+    return _open_hf(path, name, split, kwargs, yaml_dir, task)
+
+
+def _open_hf(path: str, name: str | None, split: str, kwargs: dict[str, Any], yaml_dir: str, task: str) -> DocSource:
+    try:
+        import datasets
+    except ImportError:
+        raise DatasetError(f"task {task!r} needs the `datasets` package: pip install datasets") from None
+    load_kwargs = {k: v for k, v in kwargs.items() if k not in _NON_LOADER_KEYS}
+    if load_kwargs.get("token") is True:
+        load_kwargs.pop("token")  # use the logged-in token, as `token: True` means in lmms-eval
+    data_files = load_kwargs.get("data_files")
+    if isinstance(data_files, (str, list, dict)):
+        load_kwargs["data_files"] = _relative_to(data_files, yaml_dir)
+    local_dir = path if os.path.isabs(path) else os.path.join(yaml_dir, path)
+    target = local_dir if os.path.isdir(local_dir) else path
+    try:
+        dataset = datasets.load_dataset(target, name, split=split, **load_kwargs)
+    except Exception as exc:  # noqa: BLE001 - datasets raises many types; one line for the user
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatasetError(
+            f"task {task!r}: cannot load dataset {path!r} (config {name!r}, split {split!r}): {msg}. "
+            "Check dataset_path/dataset_name/test_split, your network or HF_HUB_OFFLINE, and the cache."
+        ) from None
+    info = {"revision_resolved": getattr(getattr(dataset, "info", None), "version", None) and str(dataset.info.version)}
+    return HFSource(dataset, info)
+
+
+def _relative_to(data_files: Any, yaml_dir: str) -> Any:
+    def fix(f: str) -> str:
+        if "://" in f or os.path.isabs(f):
+            return f
+        candidate = os.path.join(yaml_dir, f)
+        return candidate if os.path.exists(candidate) or any(c in f for c in "*?[") else f
+
+    if isinstance(data_files, str):
+        return fix(data_files)
+    if isinstance(data_files, list):
+        return [fix(f) for f in data_files]
+    return {k: _relative_to(v, yaml_dir) for k, v in data_files.items()}
+

@@ -1,0 +1,365 @@
+"""A loaded task: its documents, the request built from each, and per-sample scoring."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
+
+from lmms_eval.api.errors import ConfigError, DatasetError, SampleError, UsageError
+from lmms_eval.api.messages import Message, Text, media_part
+from lmms_eval.api.metric import Metric
+from lmms_eval.api.registry import FILTERS, METRICS
+from lmms_eval.api.request import Request, estimate_cost, stable_id
+from lmms_eval.api.task_config import TaskConfig, validate_config
+from lmms_eval.tasks import datasource
+from lmms_eval.tasks.yaml_loader import (
+    function_sources,
+    load_yaml_with_includes,
+    resolve_functions,
+    to_plain,
+)
+
+DEFAULT_FILTER = "none"
+
+
+def _call_with_optional_kwargs(fn: Callable[..., Any], doc: Any, prompt_kwargs: dict[str, Any]) -> Any:
+    """Call ``fn(doc)`` or ``fn(doc, lmms_eval_specific_kwargs)`` depending on its signature."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn(doc)
+    if len(params) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params.values()):
+        return fn(doc, prompt_kwargs)
+    return fn(doc)
+
+
+class Task:
+    """A task built from a validated :class:`TaskConfig` plus the folder of its YAML."""
+
+    def __init__(self, config: TaskConfig, raw_config: dict[str, Any], yaml_path: str) -> None:
+        self.config = config
+        self.raw_config = raw_config
+        self.yaml_path = yaml_path
+        self.yaml_dir = os.path.dirname(os.path.abspath(yaml_path))
+        self._templates: dict[str, Any] = {}
+        self._source: datasource.DocSource | None = None
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_yaml(cls, path: str) -> "Task":
+        """Read, merge includes, resolve ``!function`` and validate one task YAML."""
+        raw = load_yaml_with_includes(path)
+        resolved = resolve_functions(raw)
+        config = validate_config(TaskConfig, resolved, path)
+        return cls(config, raw, path)
+
+    @property
+    def name(self) -> str:
+        return self.config.task
+
+    @cached_property
+    def config_hash(self) -> str:
+        """Hash of the merged YAML plus the source of every Python file it points to."""
+        digest = hashlib.sha256(json.dumps(to_plain(self.raw_config), sort_keys=True, default=str).encode())
+        for src in function_sources(self.raw_config):
+            with open(src, "rb") as fh:
+                digest.update(fh.read())
+        return digest.hexdigest()[:16]
+
+    def plain_config(self) -> dict[str, Any]:
+        """The merged config as written (functions as ``!function`` strings), for results."""
+        return to_plain(self.raw_config)
+
+    # ---- documents ----------------------------------------------------------------------
+    @property
+    def source(self) -> datasource.DocSource:
+        """The dataset split, opened on first use (``process_docs`` applied)."""
+        if self._source is None:
+            cfg = self.config
+            src = datasource.open_split(
+                cfg.dataset_path, cfg.dataset_name, cfg.test_split, cfg.dataset_kwargs, self.yaml_dir, self.name
+            )
+            if cfg.process_docs is not None:
+                src = src.processed(cfg.process_docs)
+            self._source = src
+            self._check_columns()
+        return self._source
+
+    def doc_ids(self, limit: float | None = None, offset: int = 0) -> list[int]:
+        """Indices of the documents to evaluate, after ``--offset`` and ``--limit``."""
+        n = len(self.source)
+        start = min(max(offset, 0), n)
+        if limit is None:
+            stop = n
+        elif 0 < limit < 1:
+            stop = start + int(round((n - start) * limit))
+        else:
+            stop = start + int(limit)
+        return list(range(start, min(stop, n)))
+
+    def doc(self, index: int) -> dict[str, Any]:
+        return self.source[index]
+
+    def doc_key(self, index: int, doc: dict[str, Any] | None) -> Any:
+        """The doc id recorded in samples: ``doc_id_column`` if set, else the row index."""
+        col = self.config.doc_id_column
+        if col and doc is not None:
+            return doc[col]
+        return index
+
+    def _check_columns(self) -> None:
+        """Fail early, in one line, when a column the YAML names is not in the dataset."""
+        assert self._source is not None
+        columns = set(self._source.columns)
+        if not columns:
+            return
+        needed: dict[str, str] = {}
+        for key in ("doc_to_visual", "doc_to_audio", "doc_to_video", "doc_to_target", "doc_to_choice"):
+            value = getattr(self.config, key)
+            if isinstance(value, str) and "{" not in value:
+                needed[key] = value
+            elif isinstance(value, list) and key != "doc_to_choice":
+                needed.update({key: v for v in value if isinstance(v, str)})
+        if self.config.doc_id_column:
+            needed["doc_id_column"] = self.config.doc_id_column
+        for key, value in (("doc_to_text", self.config.doc_to_text), ("doc_to_target", self.config.doc_to_target)):
+            if isinstance(value, str) and "{" in value:
+                for var in self._template_vars(value):
+                    if var not in self.config.prompt_kwargs(None) and var not in ("lmms_eval_specific_kwargs",):
+                        needed[f"{key} template"] = var
+        for key, col in needed.items():
+            if col not in columns:
+                raise DatasetError(
+                    f"task {self.name!r}: column {col!r} (from {key}) is not in dataset "
+                    f"{self.config.dataset_path!r}; its columns are {sorted(columns)}. Fix {self.yaml_path}."
+                )
+
+    # ---- prompts ------------------------------------------------------------------------
+    def _template(self, text: str) -> Any:
+        if text not in self._templates:
+            import jinja2
+
+            env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+            try:
+                self._templates[text] = env.from_string(text)
+            except jinja2.TemplateSyntaxError as exc:
+                raise ConfigError(f"{self.yaml_path}: bad jinja2 template {text!r}: {exc.message}") from None
+        return self._templates[text]
+
+    def _template_vars(self, text: str) -> set[str]:
+        import jinja2
+        from jinja2 import meta
+
+        try:
+            return set(meta.find_undeclared_variables(jinja2.Environment().parse(text)))
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"{self.yaml_path}: bad jinja2 template {text!r}: {exc.message}") from None
+
+    def render(self, value: Any, doc: dict[str, Any], prompt_kwargs: dict[str, Any], field: str) -> Any:
+        """Evaluate a templated field: function, column name, jinja2 template or literal."""
+        if callable(value):
+            return _call_with_optional_kwargs(value, doc, prompt_kwargs)
+        if isinstance(value, str):
+            if value in doc:
+                return doc[value]
+            if "{{" in value or "{%" in value:
+                import jinja2
+
+                try:
+                    return self._template(value).render(
+                        **prompt_kwargs, **doc, lmms_eval_specific_kwargs=prompt_kwargs
+                    )
+                except jinja2.UndefinedError as exc:
+                    raise SampleError(f"{field} template: {exc.message}") from None
+            return value
+        return value
+
+    def build_messages(self, doc: dict[str, Any], model_name: str | None) -> list[Message]:
+        """The chat messages for one document."""
+        cfg = self.config
+        prompt_kwargs = cfg.prompt_kwargs(model_name)
+        if cfg.doc_to_messages is not None:
+            return _coerce_messages(_call_with_optional_kwargs(cfg.doc_to_messages, doc, prompt_kwargs), self.source.base_dir)
+        content: list[Any] = []
+        for kind, value in (("image", cfg.doc_to_visual), ("video", cfg.doc_to_video), ("audio", cfg.doc_to_audio)):
+            if value is None:
+                continue
+            items = self.render(value, doc, prompt_kwargs, f"doc_to_{kind}")
+            for item in items if isinstance(items, (list, tuple)) else [items]:
+                if item is None:
+                    continue
+                try:
+                    content.append(media_part(kind, item, self.source.base_dir))
+                except Exception as exc:  # noqa: BLE001 - any decode failure is this sample's error
+                    raise SampleError(f"cannot read {kind}: {exc}") from None
+        if cfg.doc_to_text is not None:
+            text = self.render(cfg.doc_to_text, doc, prompt_kwargs, "doc_to_text")
+            content.append(Text(str(text)))
+        messages = [Message("user", content)]
+        if cfg.system_prompt:
+            messages.insert(0, Message("system", [Text(cfg.system_prompt)]))
+        return messages
+
+    def gen_kwargs(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The task's generation kwargs with CLI overrides. No stop string is invented."""
+        out = dict(self.config.generation_kwargs)
+        out.update(overrides or {})
+        if isinstance(out.get("until"), str):
+            out["until"] = [out["until"]]
+        return out
+
+    def build_request(
+        self, index: int, doc: dict[str, Any], repeat: int, model_name: str | None, gen_overrides: dict[str, Any] | None
+    ) -> Request:
+        messages = self.build_messages(doc, model_name)
+        doc_id = self.doc_key(index, doc)
+        return Request(
+            task=self.name,
+            doc_id=doc_id,
+            messages=messages,
+            gen_kwargs=self.gen_kwargs(gen_overrides),
+            repeat=repeat,
+            id=stable_id(self.config_hash, doc_id, repeat),
+            cost=estimate_cost(messages),
+            metadata={"index": index},
+        )
+
+    # ---- scoring ------------------------------------------------------------------------
+    def target(self, doc: dict[str, Any]) -> Any:
+        cfg = self.config
+        if cfg.doc_to_target is None:
+            return None
+        value = self.render(cfg.doc_to_target, doc, cfg.prompt_kwargs(None), "doc_to_target")
+        choices = self.choices(doc)
+        if isinstance(value, int) and not isinstance(value, bool) and choices:
+            return choices[value]
+        return value
+
+    def choices(self, doc: dict[str, Any]) -> list[Any] | None:
+        if self.config.doc_to_choice is None:
+            return None
+        value = self.render(self.config.doc_to_choice, doc, self.config.prompt_kwargs(None), "doc_to_choice")
+        return list(value) if value is not None else None
+
+    @cached_property
+    def filters(self) -> list[tuple[str, list[tuple[Callable[..., Any], dict[str, Any]]]]]:
+        """The filter pipelines as (name, [(fn, kwargs), ...]); ``none`` when none are given."""
+        pipelines = []
+        for pipe in self.config.filter_list or []:
+            steps = []
+            for step in pipe.filter:
+                fn = step.function if callable(step.function) else FILTERS.get(step.function)
+                steps.append((fn, step.kwargs()))
+            pipelines.append((pipe.name, steps))
+        return pipelines or [(DEFAULT_FILTER, [])]
+
+    def apply_filters(self, output: str, doc: dict[str, Any]) -> dict[str, str]:
+        """Run every filter pipeline over one raw output."""
+        out = {}
+        for name, steps in self.filters:
+            value: Any = output
+            for fn, kwargs in steps:
+                value = fn(value, doc=doc, **kwargs)
+            out[name] = value
+        return out
+
+    @cached_property
+    def metrics(self) -> list[tuple[str, Metric | None, dict[str, Any]]]:
+        """(name, registered metric or None for process_results-only names, kwargs)."""
+        out = []
+        for spec in self.config.metric_list:
+            if callable(spec.metric):
+                metric = Metric(name=spec.metric.__name__, compute=spec.metric)
+                out.append((metric.name, metric, spec.kwargs()))
+            elif spec.metric in METRICS:
+                out.append((spec.metric, METRICS.get(spec.metric), spec.kwargs()))
+            elif self.config.process_results is not None:
+                out.append((spec.metric, None, spec.kwargs()))
+            else:
+                METRICS.get(spec.metric)  # raises with a did-you-mean
+        return out
+
+    def score(self, doc: dict[str, Any], filtered: dict[str, Any]) -> dict[str, Any]:
+        """Per-sample metric values keyed ``"metric,filter"``."""
+        scores: dict[str, Any] = {}
+        target = self.target(doc)
+        choices = self.choices(doc)
+        for filter_name, prediction in filtered.items():
+            if self.config.process_results is not None:
+                values = self.config.process_results(doc, [prediction])
+                for name, _metric, _kw in self.metrics:
+                    if name not in values:
+                        raise SampleError(f"process_results returned no value for metric {name!r}")
+                    scores[f"{name},{filter_name}"] = values[name]
+                continue
+            for name, metric, kwargs in self.metrics:
+                assert metric is not None
+                scores[f"{name},{filter_name}"] = metric.compute(prediction, target, doc=doc, choices=choices, **kwargs)
+        return scores
+
+    def aggregation(self, metric_name: str) -> tuple[Callable[[Sequence[Any]], float], bool]:
+        """The aggregation function and higher_is_better of one metric of this task."""
+        from lmms_eval.metrics import aggregation_by_name
+
+        for spec in self.config.metric_list:
+            name = spec.metric if isinstance(spec.metric, str) else spec.metric.__name__
+            if name != metric_name:
+                continue
+            registered = METRICS.get(name) if isinstance(spec.metric, str) and name in METRICS else None
+            agg = spec.aggregation
+            if callable(agg):
+                fn = agg
+            elif isinstance(agg, str):
+                fn = aggregation_by_name(agg)
+            elif registered is not None:
+                fn = registered.aggregate
+            else:
+                fn = aggregation_by_name("mean")
+            hib = spec.higher_is_better
+            if hib is None:
+                hib = registered.higher_is_better if registered is not None else True
+            return fn, hib
+        raise UsageError(f"task {self.name!r} has no metric {metric_name!r}")
+
+    def dataset_info(self) -> dict[str, Any]:
+        """Dataset id, config, split, revision and content fingerprint, for results."""
+        info = {
+            "path": self.config.dataset_path,
+            "name": self.config.dataset_name,
+            "split": self.config.test_split,
+            "revision": self.config.dataset_kwargs.get("revision"),
+        }
+        info.update(self.source.info())
+        return info
+
+
+def _coerce_messages(value: Any, base_dir: str | None) -> list[Message]:
+    """Accept Message objects or OpenAI-style dicts from ``doc_to_messages``."""
+    out = []
+    for msg in value:
+        if isinstance(msg, Message):
+            out.append(msg)
+            continue
+        content = msg.get("content", [])
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        parts = []
+        for part in content:
+            if not isinstance(part, dict):
+                parts.append(part)
+                continue
+            kind = part.get("type")
+            if kind == "text":
+                parts.append(Text(part["text"]))
+            elif kind in ("image", "audio", "video"):
+                payload = part.get(kind, part.get("url", part.get("path")))
+                parts.append(media_part(kind, payload, base_dir))
+            else:
+                raise SampleError(f"doc_to_messages: unknown content type {kind!r}")
+        out.append(Message(msg.get("role", "user"), parts))
+    return out
