@@ -82,6 +82,8 @@ class Registry(Generic[T]):
     def get(self, name: str) -> T:
         """Resolve ``name``, importing a lazy entry on first use."""
         self._load_plugins()
+        if name not in self._entries and ":" in name:
+            self._entries[name] = name  # an unregistered ``module:Class`` import path
         if name not in self._entries:
             raise UsageError(
                 f"unknown {self.kind} {name!r}.{did_you_mean(name, self._entries)} "
@@ -91,6 +93,8 @@ class Registry(Generic[T]):
         if isinstance(value, str):
             try:
                 value = import_object(value)
+            except AttributeError:
+                raise UsageError(f"{self.kind} {name!r}: {value!r} names no object; check the module:attr path") from None
             except ImportError as exc:
                 raise UsageError(
                     f"{self.kind} {name!r} needs a package that is not installed ({exc.name or exc}); "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +11,8 @@ from lmms_eval.api.messages import Audio, Image, Message, Text, Video
 
 def stable_id(task_hash: str, doc_id: Any, repeat: int) -> str:
     """Request id = hash(task config hash, doc id, repeat index): the same across runs."""
-    raw = json.dumps([task_hash, str(doc_id), int(repeat)], separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()[:24]
+    raw = f"{task_hash}\x1f{type(doc_id).__name__}:{doc_id}\x1f{int(repeat)}"
+    return hashlib.blake2b(raw.encode(), digest_size=12).hexdigest()
 
 
 @dataclass

@@ -18,12 +18,25 @@ if TYPE_CHECKING:
 MAX_ERROR_EXAMPLES = 5
 
 
-def ordered_records(task: "Task", run_dir: str) -> list[dict[str, Any]]:
-    """A task's records in document order (the last record of each sample wins)."""
-    path = os.path.join(run_dir, f"samples_{task.name}.jsonl")
-    records = list(SampleStore(path).read().values())
-    records.sort(key=lambda r: (r["index"], r["repeat"]))
-    return records
+_SLIM_KEYS = ("id", "doc_id", "index", "repeat", "status", "error", "scores")
+
+
+def slim(record: dict[str, Any]) -> dict[str, Any]:
+    """The fields aggregation reads, so a run need not keep whole records in memory."""
+    return {k: record.get(k) for k in _SLIM_KEYS}
+
+
+def ordered_records(task: "Task", run_dir: str, records: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """A task's records in document order (the last record of each sample wins).
+
+    ``records`` (id -> record) are the ones the evaluator kept in memory; without them the
+    sample log is read.
+    """
+    if records is None:
+        records = SampleStore(os.path.join(run_dir, f"samples_{task.name}.jsonl")).read()
+    ordered = list(records.values())
+    ordered.sort(key=lambda r: (r["index"], r["repeat"]))
+    return ordered
 
 
 def _clean(value: float) -> float | None:
@@ -79,15 +92,18 @@ def group_results(
     return entry
 
 
-def build_results(selection: "TaskSelection", cfg: "RunConfig", run_dir: str) -> dict[str, Any]:
-    """The results dict for a run directory, computed from its sample logs alone."""
+def build_results(
+    selection: "TaskSelection", cfg: "RunConfig", run_dir: str,
+    records_by_task: dict[str, dict[str, dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """The results dict for a run directory, computed from its sample records alone."""
     results: dict[str, dict[str, Any]] = {}
     higher: dict[str, dict[str, bool]] = {}
     errors: dict[str, Any] = {}
     n_samples: dict[str, dict[str, int]] = {}
     sizes: dict[str, int] = {}
     for name, task in selection.tasks.items():
-        records = ordered_records(task, run_dir)
+        records = ordered_records(task, run_dir, (records_by_task or {}).get(name))
         results[name], higher[name] = task_results(task, records, cfg.bootstrap_iters)
         sizes[name] = sum(1 for r in records if r["status"] == "ok")
         failed = [r for r in records if r["status"] != "ok"]

@@ -151,8 +151,12 @@ class Evaluator:
         self._model = model
         self.selection = selection or load_selection(cfg.tasks, cfg.include_path)
         self.model_cls = type(model) if model is not None else MODELS.get(cfg.model)
-        self.model_name = getattr(self.model_cls, "name", cfg.model) if model is not None else cfg.model
+        # The name that selects per-model prompt overrides: the registry key, or the class's own
+        # name when the model was given as ``module:Class``.
+        self.model_name = getattr(self.model_cls, "name", cfg.model) if ":" in cfg.model else cfg.model
         self.stores: dict[str, SampleStore] = {}
+        self.records: dict[str, dict[str, dict[str, Any]]] = {}
+        self._gen_kwargs_log: dict[str, dict[str, Any]] = {}
 
     # ---- the model ----------------------------------------------------------------------
     @property
@@ -180,6 +184,7 @@ class Evaluator:
         counts["resumed"] = counts["planned"] - len(jobs)
         gen_seconds = 0.0
         if jobs:
+            _ = self.model  # build it here: a model that cannot load fails the run, not each sample
             gen_started = time.time()
             counts["generated"] = self._generate(jobs)
             gen_seconds = time.time() - gen_started
@@ -216,42 +221,57 @@ class Evaluator:
         for name, task in self.selection.tasks.items():
             store = SampleStore(samples_path(run_dir, name))
             self.stores[name] = store
-            finished = store.read(repair=True) if resumed else {}
-            finished = {k: v for k, v in finished.items() if v.get("status") == "ok"}
+            previous = store.read(repair=True) if resumed else {}
+            self.records[name] = {k: agg.slim(v) for k, v in previous.items()}
+            finished = {k: v for k, v in previous.items() if v.get("status") == "ok"}
             done[name] = finished
             for index in task.doc_ids(self.cfg.limit, self.cfg.offset):
                 for repeat in range(task.config.repeats):
-                    self._plan_one(task, index, repeat, finished, jobs, store)
+                    self._plan_one(task, index, repeat, finished, jobs)
         return jobs, done
 
     def _plan_one(
-        self, task: Task, index: int, repeat: int, finished: dict[str, Any], jobs: list[_Job], store: SampleStore
+        self, task: Task, index: int, repeat: int, finished: dict[str, Any], jobs: list[_Job]
     ) -> None:
         doc: dict[str, Any] | None = None
-        request_id = stable_id(task.config_hash, index, repeat)
+        request_id = None
         try:
             doc = task.doc(index)
-            request_id = stable_id(task.config_hash, task.doc_key(index, doc), repeat)
+            request_id = task.request_id(index, doc, repeat)
             if request_id in finished:
                 return
-            request = task.build_request(index, doc, repeat, self.model_name, self.cfg.gen_kwargs)
+            request = task.build_request(index, doc, repeat, self.model_name, self.cfg.gen_kwargs, request_id)
         except LmmsEvalError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken document is that sample's error
+            request_id = request_id or stable_id(task.config_hash, index, repeat)
             if request_id in finished:
                 return
             doc_id = task.doc_key(index, doc) if doc is not None else index
             reason = f"cannot build the prompt of {task.name} doc {doc_id}: {type(exc).__name__}: {exc}"
             log.warning(reason)
-            store.append(self._record(task, index, doc_id, repeat, request_id, doc, None, Response.failed(reason)))
+            self._append(task, self._record(task, index, doc_id, repeat, request_id, doc, None, Response.failed(reason)))
             return
         keep = None if _has_decoded_media(request) else request
         jobs.append(_Job(task, index, repeat, request.id, request.cost, keep))
 
+    def _logged_gen_kwargs(self, task: Task) -> dict[str, Any]:
+        """The task's generation kwargs as logged (secrets redacted), computed once per task."""
+        if task.name not in self._gen_kwargs_log:
+            self._gen_kwargs_log[task.name] = redact(task.gen_kwargs(self.cfg.gen_kwargs))
+        return self._gen_kwargs_log[task.name]
+
+    def _append(self, task: Task, record: dict[str, Any]) -> None:
+        """Log a finished sample, and keep what aggregation needs in memory."""
+        self.stores[task.name].append(record)
+        self.records[task.name][record["id"]] = agg.slim(record)
+
     def _materialise(self, job: _Job) -> Request:
         if job.request is not None:
             return job.request
-        return job.task.build_request(job.index, job.task.doc(job.index), job.repeat, self.model_name, self.cfg.gen_kwargs)
+        return job.task.build_request(
+            job.index, job.task.doc(job.index), job.repeat, self.model_name, self.cfg.gen_kwargs, job.id
+        )
 
     def _generate(self, jobs: list[_Job]) -> int:
         from tqdm import tqdm
@@ -269,7 +289,7 @@ class Evaluator:
                 for job, request, response in zip(batch, requests, responses):
                     doc = job.task.doc(job.index)
                     record = self._record(job.task, job.index, request.doc_id, job.repeat, job.id, doc, request, response)
-                    self.stores[job.task.name].append(record)
+                    self._append(job.task, record)
                 done += len(batch)
                 bar.update(len(batch))
         finally:
@@ -306,7 +326,7 @@ class Evaluator:
             "id": request_id, "task": task.name, "doc_id": doc_id, "index": index, "repeat": repeat,
             "status": "ok", "error": None,
             "prompt": [m.describe() for m in request.messages] if request is not None else None,
-            "gen_kwargs": request.gen_kwargs if request is not None else None,
+            "gen_kwargs": self._logged_gen_kwargs(task) if request is not None else None,
             "raw_output": response.text, "filtered": None, "target": None, "scores": None,
             "usage": {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens,
                       "latency_s": response.latency_s},
@@ -323,17 +343,18 @@ class Evaluator:
     # ---- results ------------------------------------------------------------------------
     def build_results(self, run_dir: str) -> dict[str, Any]:
         """Aggregate every task's sample log into the results dict (no timing fields)."""
-        return agg.build_results(self.selection, self.cfg, run_dir)
+        return agg.build_results(self.selection, self.cfg, run_dir, self.records)
 
 
 def score_record(record: dict[str, Any], task: Task, doc: dict[str, Any], predict_only: bool) -> dict[str, Any]:
     """Fill a record's target, filtered answers and scores from its ``raw_output``."""
     record.update(status="ok", error=None, filtered=None, scores=None)
     try:
-        record["target"] = json_safe(task.target(doc))
+        target = task.target(doc)
+        record["target"] = json_safe(target)
         record["filtered"] = task.apply_filters(record["raw_output"], doc)
         if not predict_only:
-            record["scores"] = task.score(doc, record["filtered"])
+            record["scores"] = task.score(doc, record["filtered"], target)
     except Exception as exc:  # noqa: BLE001 - a scoring bug must not stop the run
         record.update(status="error", error=f"scoring failed: {type(exc).__name__}: {exc}")
     return record
@@ -350,8 +371,9 @@ def write_json(path: str, payload: Any) -> None:
 
 def error_verdict(results: dict[str, Any], max_error_rate: float) -> tuple[int, str]:
     """Exit code 3 when the share of errored samples exceeds ``max_error_rate``."""
-    total = sum(v.get("n_samples", 0) for v in results.get("results", {}).values() if "n_samples" in v)
-    errors = sum(v.get("n_errors", 0) for v in results.get("results", {}).values() if "n_errors" in v)
+    tasks = [results["results"][name] for name in results.get("n-samples", {})]  # tasks, not groups
+    total = sum(v.get("n_samples", 0) for v in tasks)
+    errors = sum(v.get("n_errors", 0) for v in tasks)
     if total and errors / total > max_error_rate:
         return 3, (
             f"{errors} of {total} samples failed (see 'errors' in results.json and the samples_*.jsonl logs); "

@@ -60,19 +60,25 @@ _MODULE_CACHE: dict[str, Any] = {}
 
 
 def load_module_from_path(path: str) -> Any:
-    """Import a task's ``utils.py`` by path under a unique module name (cached)."""
+    """Import a task's ``utils.py`` by path under a unique module name.
+
+    Cached per (path, modification time, size), so an edited file is imported afresh.
+    """
     path = os.path.abspath(path)
-    if path in _MODULE_CACHE:
-        return _MODULE_CACHE[path]
-    if not os.path.exists(path):
-        raise ConfigError(f"{path} not found (named by a !function tag)")
-    name = "lmms_eval_task_" + hashlib.sha1(path.encode()).hexdigest()[:12]
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise ConfigError(f"{path} not found (named by a !function tag)") from None
+    key = f"{path}:{st.st_mtime_ns}:{st.st_size}"
+    if key in _MODULE_CACHE:
+        return _MODULE_CACHE[key]
+    name = "lmms_eval_task_" + hashlib.sha1(key.encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    _MODULE_CACHE[path] = module
+    _MODULE_CACHE[key] = module
     return module
 
 

@@ -1,0 +1,788 @@
+"""Shared pieces of the Hugging Face ``transformers`` adapters.
+
+What lives here, each usable on its own:
+
+* :func:`resolve_device`, :func:`resolve_dtype`, :func:`resolve_attn_implementation`: turn the
+  ``device``/``dtype``/``attn_implementation`` model args into concrete choices (bf16 on a GPU
+  that supports it, else fp16; fp32 on CPU; ``sdpa`` attention unless asked otherwise).
+* :func:`map_gen_kwargs`: our task ``gen_kwargs`` -> ``model.generate`` kwargs, faithfully:
+  ``temperature`` 0 (or absent, with no ``do_sample``) means greedy; ``until`` stop strings are
+  enforced by a stopping criterion on the generated tokens and by truncating the decoded text.
+* :func:`to_hf_chat`: our typed :class:`~lmms_eval.api.messages.Message` list -> the chat
+  format processors' chat templates read (media parts kept in order).
+* Video frames: :func:`sample_frame_indices` and :func:`load_video` read a video file (PyAV,
+  decord or OpenCV, whichever is installed), a folder of frame images, or pre-extracted frames.
+* :class:`HFProcessorModel`: the adapter base class that loads ``AutoProcessor`` + a model
+  class, renders the chat template, runs left-padded batched ``generate`` and decodes only the
+  new tokens, counting prompt and completion tokens. The Qwen2-VL/Qwen2.5-VL, LLaVA-OneVision,
+  LLaVA-Video and generic ``hf_chat`` adapters are thin subclasses of it.
+
+Frame-sampling hints on a :class:`~lmms_eval.api.messages.Video` part: ``fps`` is the rate of
+the frames the model should see (for a file: sample at this rate; for pre-extracted frames:
+the rate they were extracted at), ``max_frames`` caps the count together with the adapter's own
+``max_frames`` (the smaller wins), ``frame_indices`` picks exact frames.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from lmms_eval.api.errors import SampleError, UsageError
+from lmms_eval.api.messages import Audio, Image, Message, Text, Video
+from lmms_eval.api.model import Model, ModelConfig
+from lmms_eval.api.request import Request, Response
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- device / dtype
+
+_DTYPES = {
+    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
+    "float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
+}
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; other values pass through."""
+    if device in ("auto", "", None):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"device={device!r} but no CUDA GPU is visible; use device=cpu or device=auto")
+    return str(device)
+
+
+def resolve_dtype(dtype: str = "auto", device: str = "cpu") -> torch.dtype:
+    """``"auto"``: bfloat16 on a GPU that supports it (else float16), float32 on CPU."""
+    if dtype in ("auto", "", None):
+        if str(device).startswith("cuda"):
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.float32
+    try:
+        return _DTYPES[str(dtype).lower().replace("torch.", "")]
+    except KeyError:
+        raise UsageError(f"unknown dtype {dtype!r}; use auto, bfloat16, float16 or float32") from None
+
+
+def flash_attn_available() -> bool:
+    """Whether the ``flash_attn`` package imports (needed for ``flash_attention_2``)."""
+    try:
+        import flash_attn  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def resolve_attn_implementation(name: str | None, device: str, dtype: torch.dtype) -> str:
+    """``None``/``"auto"`` -> ``"sdpa"``; ``flash_attention_2`` is checked to be usable."""
+    if name in (None, "", "auto"):
+        return "sdpa"
+    if name == "flash_attention_2":
+        if not str(device).startswith("cuda"):
+            raise UsageError("attn_implementation=flash_attention_2 needs a CUDA GPU; use attn_implementation=sdpa")
+        if dtype not in (torch.bfloat16, torch.float16):
+            raise UsageError("attn_implementation=flash_attention_2 needs dtype=bfloat16 or float16")
+        if not flash_attn_available():
+            raise UsageError("attn_implementation=flash_attention_2 needs `pip install flash-attn`; "
+                             "or use attn_implementation=sdpa")
+    return name
+
+
+# --------------------------------------------------------------------------- generation kwargs
+
+# gen_kwargs keys handed to ``generate`` unchanged when present.
+_PASSTHROUGH = ("top_k", "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "min_new_tokens")
+_KNOWN = {"max_new_tokens", "max_gen_toks", "temperature", "top_p", "num_beams", "do_sample", "until",
+          *_PASSTHROUGH}
+_warned_keys: set[str] = set()
+
+
+@dataclass(frozen=True)
+class GenSettings:
+    """``generate`` kwargs plus stop strings, hashable so requests can be grouped by them."""
+
+    kwargs: tuple[tuple[str, Any], ...]
+    stop: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.kwargs)
+
+
+def stop_strings(until: Any) -> tuple[str, ...]:
+    """Normalise an ``until`` value (a string or a list of strings) to a tuple of non-empty strings."""
+    if until is None:
+        return ()
+    if isinstance(until, str):
+        until = [until]
+    if not isinstance(until, (list, tuple)) or not all(isinstance(s, str) for s in until):
+        raise UsageError(f"gen_kwargs 'until' must be a string or a list of strings, got {until!r}")
+    return tuple(s for s in until if s)
+
+
+def map_gen_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens: int) -> GenSettings:
+    """Map task ``gen_kwargs`` to ``transformers`` ``generate`` kwargs.
+
+    * ``max_new_tokens`` (alias ``max_gen_toks``), else the adapter's ``max_new_tokens`` arg.
+    * Sampling happens only when asked: ``do_sample`` if given, else ``temperature > 0``.
+      Greedy decoding passes ``do_sample=False`` and no temperature/top_p/top_k, so a
+      checkpoint's ``generation_config`` sampling defaults cannot leak in.
+    * ``temperature``/``top_p``/``top_k`` are passed only when sampling; ``num_beams`` always.
+    * ``until`` becomes stop strings (see :func:`truncate_at_stop`).
+    * Other keys are ignored with a warning (tasks written for other adapters carry some).
+    """
+    gk = dict(gen_kwargs or {})
+    for key in gk:
+        if key not in _KNOWN and key not in _warned_keys:
+            _warned_keys.add(key)
+            log.warning("gen_kwargs key %r is not used by the Hugging Face adapters; ignored", key)
+    max_new = gk.get("max_new_tokens", gk.get("max_gen_toks"))
+    max_new = default_max_new_tokens if max_new is None else int(max_new)
+    if max_new < 1:
+        raise UsageError(f"gen_kwargs max_new_tokens must be >= 1, got {max_new}")
+    temperature = gk.get("temperature")
+    if temperature is not None:
+        temperature = float(temperature)
+        if temperature < 0:
+            raise UsageError(f"gen_kwargs temperature must be >= 0, got {temperature}")
+    do_sample = gk.get("do_sample")
+    do_sample = bool(do_sample) if do_sample is not None else bool(temperature and temperature > 0)
+    if do_sample and temperature == 0:
+        raise UsageError("gen_kwargs do_sample=true with temperature=0 is contradictory; set temperature > 0")
+    out: dict[str, Any] = {"max_new_tokens": max_new, "do_sample": do_sample}
+    if do_sample:
+        if temperature is not None:
+            out["temperature"] = temperature
+        for key in ("top_p", "top_k"):
+            if gk.get(key) is not None:
+                out[key] = gk[key]
+    else:
+        # Explicitly clear sampling knobs a checkpoint's generation_config may carry.
+        out.update(temperature=None, top_p=None, top_k=None)
+    if gk.get("num_beams") is not None:
+        out["num_beams"] = int(gk["num_beams"])
+    for key in _PASSTHROUGH:
+        if key != "top_k" and gk.get(key) is not None:
+            out[key] = gk[key]
+    return GenSettings(kwargs=tuple(sorted(out.items())), stop=stop_strings(gk.get("until")))
+
+
+def truncate_at_stop(text: str, stops: Sequence[str]) -> str:
+    """Cut ``text`` at the earliest occurrence of any stop string (the stop string is dropped)."""
+    cut = len(text)
+    for s in stops:
+        i = text.find(s)
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]
+
+
+class StopOnStrings:
+    """A ``transformers`` stopping criterion: a row is done once its *generated* text holds a stop string.
+
+    Only tokens after ``prompt_len`` are looked at (a stop string spanning the prompt/answer
+    boundary does not count), and the text is decoded the same way as the final answer, so
+    stopping agrees exactly with :func:`truncate_at_stop`. Each step decodes a short tail only.
+    """
+
+    def __init__(self, tokenizer: Any, stops: Sequence[str], prompt_len: int) -> None:
+        self.tokenizer = tokenizer
+        self.stops = tuple(stops)
+        self.prompt_len = prompt_len
+        # Every non-special token decodes to >= 1 byte, so this many tokens cover any stop string.
+        self.window = 4 * max(len(s.encode()) for s in self.stops) + 8
+
+    def __call__(self, input_ids: torch.LongTensor, scores: Any = None, **kwargs: Any) -> torch.BoolTensor:
+        tail = input_ids[:, self.prompt_len:][:, -self.window:]
+        texts = self.tokenizer.batch_decode(tail.tolist(), skip_special_tokens=True)
+        done = [any(s in t for s in self.stops) for t in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def completion_lengths(new_tokens: torch.Tensor, eos_ids: Sequence[int], pad_id: int | None) -> list[int]:
+    """Generated tokens per row: up to and including the first EOS, else without trailing padding."""
+    eos = set(int(e) for e in eos_ids)
+    out = []
+    for row in new_tokens.tolist():
+        n = len(row)
+        for i, tok in enumerate(row):
+            if tok in eos:
+                n = i + 1
+                break
+        else:
+            while n and pad_id is not None and row[n - 1] == pad_id:
+                n -= 1
+        out.append(n)
+    return out
+
+
+# --------------------------------------------------------------------------- chat messages
+
+
+@dataclass
+class ChatInput:
+    """A request rendered for a processor: HF chat messages plus the media in order of appearance."""
+
+    messages: list[dict[str, Any]]
+    images: list[Image] = field(default_factory=list)
+    videos: list[Video] = field(default_factory=list)
+    audios: list[Audio] = field(default_factory=list)
+
+
+def to_hf_chat(messages: Sequence[Message], system_prompt: str | None = None) -> ChatInput:
+    """Convert typed messages to the ``[{"role", "content": [{"type": ...}]}]`` chat format.
+
+    Media parts become ``{"type": "image"|"video"|"audio"}`` placeholders at their position;
+    the media objects are collected in the same order for the processor call.
+    ``system_prompt`` is prepended as a system turn when the request has none.
+    """
+    out = ChatInput(messages=[])
+    if system_prompt and not any(m.role == "system" for m in messages):
+        out.messages.append({"role": "system", "content": [{"type": "text", "text": system_prompt}]})
+    for msg in messages:
+        content: list[dict[str, Any]] = []
+        for part in msg.content:
+            if isinstance(part, Text):
+                content.append({"type": "text", "text": part.text})
+            elif isinstance(part, Image):
+                content.append({"type": "image"})
+                out.images.append(part)
+            elif isinstance(part, Video):
+                content.append({"type": "video"})
+                out.videos.append(part)
+            elif isinstance(part, Audio):
+                content.append({"type": "audio"})
+                out.audios.append(part)
+            else:
+                raise SampleError(f"unsupported content part {type(part).__name__}")
+        out.messages.append({"role": msg.role, "content": content})
+    return out
+
+
+# --------------------------------------------------------------------------- video frames
+
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov", ".m4v", ".flv", ".mpg", ".mpeg", ".gif")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+@dataclass
+class VideoClip:
+    """Sampled frames of one video: ``frames`` (T, H, W, 3) uint8 RGB, with where they came from.
+
+    ``native_fps``/``total_frames`` describe the source; ``indices`` are the sampled positions in
+    it, so frame ``k`` sits at ``indices[k] / native_fps`` seconds.
+    """
+
+    frames: np.ndarray
+    indices: list[int]
+    total_frames: int
+    native_fps: float | None
+    backend: str
+
+    @property
+    def duration(self) -> float | None:
+        return self.total_frames / self.native_fps if self.native_fps else None
+
+    @property
+    def timestamps(self) -> list[float] | None:
+        return [i / self.native_fps for i in self.indices] if self.native_fps else None
+
+    @property
+    def sampled_fps(self) -> float | None:
+        """Frames per second of video time that the sampled frames represent."""
+        if not self.native_fps or not self.total_frames:
+            return None
+        return len(self.indices) / self.total_frames * self.native_fps
+
+    def describe(self) -> dict[str, Any]:
+        return {"n_frames": len(self.indices), "total_frames": self.total_frames,
+                "native_fps": self.native_fps, "indices": list(self.indices), "backend": self.backend}
+
+
+def uniform_indices(total: int, n: int) -> list[int]:
+    """``n`` indices spread evenly over ``[0, total-1]``, first and last frame included."""
+    if total <= 0 or n <= 0:
+        return []
+    if n >= total:
+        return list(range(total))
+    if n == 1:
+        return [total // 2]
+    return [int(round(x)) for x in np.linspace(0, total - 1, n)]
+
+
+def sample_frame_indices(total: int, native_fps: float | None = None, fps: float | None = None,
+                         max_frames: int | None = None, multiple_of: int = 1, min_frames: int = 1) -> list[int]:
+    """Choose frames to keep from a ``total``-frame video.
+
+    With ``fps`` (and a known ``native_fps``): about ``duration * fps`` frames. Without it: all
+    frames. Either way at most ``max_frames`` and at least ``min_frames`` (never more than
+    ``total``), then rounded down to a multiple of ``multiple_of`` when that keeps >= 1 frame
+    (models that pair frames, like Qwen2-VL, use 2). Frames are spread uniformly.
+    """
+    if total <= 0:
+        return []
+    n = total
+    if fps is not None and native_fps:
+        n = int(round(total / native_fps * fps))
+    if max_frames is not None:
+        n = min(n, int(max_frames))
+    n = max(n, min_frames, 1)
+    n = min(n, total)
+    if multiple_of > 1 and n >= multiple_of:
+        n -= n % multiple_of
+    return uniform_indices(total, n)
+
+
+def video_backends() -> list[str]:
+    """Video-file readers importable here, in order of preference (PyAV, decord, OpenCV)."""
+    found = []
+    for name, module in (("av", "av"), ("decord", "decord"), ("opencv", "cv2")):
+        try:
+            __import__(module)
+        except Exception:
+            continue
+        found.append(name)
+    return found
+
+
+def _read_av(path: str, pick) -> tuple[list[np.ndarray], list[int], int, float | None]:
+    import av
+
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate) if stream.average_rate else None
+        total = int(stream.frames or 0)
+        if total > 0:
+            wanted = pick(total, fps)
+            want = set(wanted)
+            frames: dict[int, np.ndarray] = {}
+            for i, frame in enumerate(container.decode(stream)):
+                if i in want:
+                    frames[i] = frame.to_ndarray(format="rgb24")
+                if i >= wanted[-1]:
+                    break
+            if len(frames) == len(want):
+                return [frames[i] for i in wanted], wanted, total, fps
+        # Unknown or wrong frame count: decode everything, then sample.
+        container.seek(0)
+        all_frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    wanted = pick(len(all_frames), fps)
+    return [all_frames[i] for i in wanted], wanted, len(all_frames), fps
+
+
+def _read_decord(path: str, pick) -> tuple[list[np.ndarray], list[int], int, float | None]:
+    import decord
+
+    vr = decord.VideoReader(path, ctx=decord.cpu(0))
+    total, fps = len(vr), float(vr.get_avg_fps()) or None
+    wanted = pick(total, fps)
+    batch = vr.get_batch(wanted).asnumpy()
+    return list(batch), wanted, total, fps
+
+
+def _read_opencv(path: str, pick) -> tuple[list[np.ndarray], list[int], int, float | None]:
+    import cv2
+
+    def scan(wanted: list[int]) -> tuple[dict[int, np.ndarray], int]:
+        cap = cv2.VideoCapture(path)
+        if not cap.isOpened():
+            raise SampleError(f"OpenCV cannot open video {path}")
+        want, got, i = set(wanted), {}, 0
+        last = wanted[-1] if wanted else -1
+        try:
+            while True:
+                if not cap.grab():
+                    break
+                if i in want:
+                    ok, bgr = cap.retrieve()
+                    if ok:
+                        got[i] = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                i += 1
+                if i > last and last >= 0 and len(got) == len(want):
+                    break
+        finally:
+            cap.release()
+        return got, i
+
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        raise SampleError(f"OpenCV cannot open video {path}")
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0) or None
+    cap.release()
+    if total > 0:
+        wanted = pick(total, fps)
+        got, _ = scan(wanted)
+        if len(got) == len(wanted):
+            return [got[i] for i in wanted], wanted, total, fps
+    # Frame count missing or wrong in the container: count by decoding, then sample again.
+    _, counted = scan([])
+    wanted = pick(counted, fps)
+    got, _ = scan(wanted)
+    wanted = [i for i in wanted if i in got]
+    return [got[i] for i in wanted], wanted, counted, fps
+
+
+_READERS = {"av": _read_av, "decord": _read_decord, "opencv": _read_opencv}
+
+
+def _frame_array(frame: Any) -> np.ndarray:
+    """One frame (PIL image, array, or image path) as an (H, W, 3) uint8 RGB array."""
+    if isinstance(frame, (str, os.PathLike)):
+        frame = Image(path=str(frame)).load()
+    elif hasattr(frame, "convert"):
+        frame = frame.convert("RGB")
+    elif isinstance(frame, torch.Tensor):
+        frame = frame.detach().cpu().numpy()
+    arr = np.asarray(frame)
+    if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3):
+        arr = np.transpose(arr, (1, 2, 0))  # CHW -> HWC
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, axis=-1)
+    if arr.shape[-1] == 1:
+        arr = np.repeat(arr, 3, axis=-1)
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr * (255.0 if arr.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    return arr
+
+
+def _stack(frames: list[np.ndarray], where: str) -> np.ndarray:
+    shapes = {f.shape for f in frames}
+    if len(shapes) != 1:
+        raise SampleError(f"video {where}: frames differ in size {sorted(shapes)}; resize them to one size")
+    return np.stack(frames)
+
+
+def load_video(video: Video, fps: float | None = None, max_frames: int | None = None,
+               multiple_of: int = 1, min_frames: int = 1, backend: str | None = None) -> VideoClip:
+    """Decode and sample one video part into a :class:`VideoClip`.
+
+    Sources, in order: ``video.frames`` (pre-extracted: PIL images, arrays or image paths),
+    ``video.path`` naming a folder of frame images (sorted by name), or a video file read with
+    PyAV, decord or OpenCV (first installed, or ``backend``). ``video.fps``/``video.max_frames``
+    override/cap the adapter's ``fps``/``max_frames``; ``video.frame_indices`` picks exact frames.
+    """
+    want_fps = video.fps if video.fps is not None else fps
+    caps = [m for m in (video.max_frames, max_frames) if m]
+    cap = min(caps) if caps else None
+
+    def pick(total: int, native_fps: float | None) -> list[int]:
+        if video.frame_indices is not None:
+            bad = [i for i in video.frame_indices if not 0 <= int(i) < total]
+            if bad:
+                raise SampleError(f"video frame_indices {bad[:5]} outside 0..{total - 1}")
+            return [int(i) for i in video.frame_indices]
+        return sample_frame_indices(total, native_fps, want_fps, cap, multiple_of, min_frames)
+
+    if video.frames is not None:
+        total = len(video.frames)
+        if total == 0:
+            raise SampleError("video part has an empty frame list")
+        # Pre-extracted frames: video.fps is the rate they were taken at; keep them all unless capped.
+        native = video.fps
+        wanted = (pick(total, None) if video.frame_indices is not None
+                  else sample_frame_indices(total, None, None, cap, multiple_of, min_frames))
+        frames = [_frame_array(video.frames[i]) for i in wanted]
+        return VideoClip(_stack(frames, "frames"), wanted, total, native, "frames")
+    if not video.path:
+        raise SampleError("video part has neither frames nor path")
+    path = str(video.path)
+    if os.path.isdir(path):
+        files = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS))
+        if not files:
+            raise SampleError(f"video folder {path} holds no frame images ({', '.join(IMAGE_EXTENSIONS)})")
+        native = video.fps
+        wanted = (pick(len(files), None) if video.frame_indices is not None
+                  else sample_frame_indices(len(files), None, None, cap, multiple_of, min_frames))
+        frames = [_frame_array(os.path.join(path, files[i])) for i in wanted]
+        return VideoClip(_stack(frames, path), wanted, len(files), native, "folder")
+    if not os.path.exists(path):
+        raise SampleError(f"video file not found: {path}")
+    names = [backend] if backend else video_backends()
+    if not names:
+        raise SampleError(f"cannot decode video {path}: no video reader installed; "
+                          "`pip install av` (or give pre-extracted frames / a folder of frame images)")
+    errors = []
+    for name in names:
+        try:
+            frames, wanted, total, native = _READERS[name](path, pick)
+        except SampleError:
+            raise
+        except Exception as exc:  # a reader that cannot handle this container: try the next one
+            errors.append(f"{name}: {exc}")
+            continue
+        if not frames:
+            errors.append(f"{name}: no frames decoded")
+            continue
+        return VideoClip(_stack(frames, path), wanted, total, native, name)
+    raise SampleError(f"cannot decode video {path} ({'; '.join(errors)})")
+
+
+# --------------------------------------------------------------------------- adapter base
+
+
+class HFConfig(ModelConfig):
+    """Arguments shared by the ``transformers`` adapters (``--model_args k=v,...``)."""
+
+    pretrained: str
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    device_map: str | dict[str, Any] | None = None
+    attn_implementation: str | None = None
+    batch_size: int = 1
+    trust_remote_code: bool = False
+    system_prompt: str | None = None
+    max_new_tokens: int = 1024
+    """Used when a task's gen_kwargs give no ``max_new_tokens``."""
+    max_frames: int | None = 32
+    fps: float | None = None
+
+
+@dataclass
+class Prepared:
+    """One request ready for the processor: prompt text, decoded media, generation settings."""
+
+    index: int
+    prompt: str
+    images: list[Any]
+    videos: list[VideoClip]
+    audios: list[np.ndarray]
+    settings: GenSettings
+    extra: dict[str, Any]
+
+
+class HFProcessorModel(Model):
+    """Base adapter: ``AutoProcessor`` chat template + batched ``generate`` for vision/audio LMs.
+
+    Subclasses choose the model class (:meth:`model_class`), how videos are sampled
+    (:meth:`load_clip`) and extra processor kwargs (:meth:`images_kwargs`,
+    :meth:`videos_kwargs`); everything else is shared.
+    """
+
+    name: ClassVar[str] = "hf_processor"
+    modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
+    Config: ClassVar[type[ModelConfig]] = HFConfig
+    #: Frames per video are rounded down to a multiple of this (Qwen2-VL pairs frames).
+    frame_multiple: ClassVar[int] = 1
+    #: Tokenizer padding side for batches; left is what decoder-only generation needs.
+    padding_side: str = "left"
+
+    def __init__(self, config: HFConfig | None = None) -> None:
+        super().__init__(config)
+        cfg: HFConfig = self.config  # type: ignore[assignment]
+        if cfg.batch_size < 1:
+            raise UsageError(f"model {self.name!r}: batch_size must be >= 1, got {cfg.batch_size}")
+        self.max_batch_size = cfg.batch_size
+        self.device = resolve_device(cfg.device)
+        self.dtype = resolve_dtype(cfg.dtype, self.device)
+        self.attn_implementation = resolve_attn_implementation(cfg.attn_implementation, self.device, self.dtype)
+        self.processor = self.load_processor()
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        if not getattr(self.processor, "chat_template", None) and not getattr(self.tokenizer, "chat_template", None):
+            raise UsageError(f"{cfg.pretrained}: its processor has no chat template; "
+                             "use a chat/instruct checkpoint or add chat_template.jinja to the folder")
+        self.model = self.load_model()
+        self._stop_cache: dict[tuple[str, ...], Any] = {}
+
+    # ---- loading
+    def load_processor(self) -> Any:
+        """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings."""
+        from transformers import AutoProcessor
+
+        cfg: HFConfig = self.config  # type: ignore[assignment]
+        try:
+            return AutoProcessor.from_pretrained(cfg.pretrained, revision=cfg.revision,
+                                                 trust_remote_code=cfg.trust_remote_code)
+        except OSError as exc:
+            raise UsageError(f"cannot load the processor of {cfg.pretrained!r}: {str(exc).splitlines()[0]}") from None
+
+    def model_class(self) -> Any:
+        """The ``transformers`` class to load; default ``AutoModelForImageTextToText``."""
+        from transformers import AutoModelForImageTextToText
+
+        return AutoModelForImageTextToText
+
+    def load_model(self) -> Any:
+        cfg: HFConfig = self.config  # type: ignore[assignment]
+        cls = self.model_class()
+        kwargs: dict[str, Any] = dict(revision=cfg.revision, dtype=self.dtype, trust_remote_code=cfg.trust_remote_code,
+                                      attn_implementation=self.attn_implementation)
+        if cfg.device_map is not None:
+            kwargs["device_map"] = cfg.device_map
+        try:
+            model = cls.from_pretrained(cfg.pretrained, **kwargs)
+        except OSError as exc:
+            raise UsageError(f"cannot load model {cfg.pretrained!r}: {str(exc).splitlines()[0]}") from None
+        except ValueError as exc:
+            raise UsageError(f"cannot load model {cfg.pretrained!r} with {getattr(cls, '__name__', cls)}: "
+                             f"{str(exc).splitlines()[0]}") from None
+        if cfg.device_map is None:
+            model = model.to(self.device)
+        return model.eval()
+
+    # ---- per-request preparation (overridable hooks)
+    def load_clip(self, video: Video) -> VideoClip:
+        """Decode and sample one video with the adapter's ``fps``/``max_frames``."""
+        cfg: HFConfig = self.config  # type: ignore[assignment]
+        return load_video(video, fps=cfg.fps, max_frames=cfg.max_frames, multiple_of=self.frame_multiple)
+
+    def images_kwargs(self) -> dict[str, Any]:
+        """Extra ``images_kwargs`` for the processor call."""
+        return {}
+
+    def videos_kwargs(self, clips: list[VideoClip]) -> dict[str, Any]:
+        """Extra ``videos_kwargs`` for the processor call: frames are already sampled, so the
+        processor must not sample again; metadata tells it their timing."""
+        from transformers.video_utils import VideoMetadata
+
+        meta = [VideoMetadata(total_num_frames=c.total_frames, fps=c.native_fps, duration=c.duration,
+                              frames_indices=list(c.indices), height=int(c.frames.shape[1]),
+                              width=int(c.frames.shape[2])) for c in clips]
+        return {"do_sample_frames": False, "video_metadata": meta}
+
+    def audio_rate(self) -> int:
+        fe = getattr(self.processor, "feature_extractor", None)
+        return int(getattr(fe, "sampling_rate", 16000) or 16000)
+
+    def render_prompt(self, chat: ChatInput, request: Request) -> str:
+        """Apply the processor's chat template (continuing a trailing assistant turn)."""
+        continue_final = bool(chat.messages) and chat.messages[-1]["role"] == "assistant"
+        try:
+            return self.processor.apply_chat_template(
+                chat.messages, tokenize=False, add_generation_prompt=not continue_final,
+                continue_final_message=continue_final)
+        except Exception as exc:
+            raise SampleError(f"chat template failed: {exc}") from exc
+
+    def prepare(self, index: int, request: Request) -> Prepared:
+        cfg: HFConfig = self.config  # type: ignore[assignment]
+        chat = to_hf_chat(request.messages, cfg.system_prompt)
+        kinds = {"image": chat.images, "video": chat.videos, "audio": chat.audios}
+        for kind, parts in kinds.items():
+            if parts and kind not in self.modalities:
+                raise SampleError(f"model {self.name!r} does not take {kind} input")
+        images = [p.load() for p in chat.images]
+        clips = [self.load_clip(v) for v in chat.videos]
+        audios = [a.load(self.audio_rate())[0] for a in chat.audios]
+        extra: dict[str, Any] = {}
+        if clips:
+            extra["video_frames"] = [len(c.indices) for c in clips]
+        return Prepared(index, self.render_prompt(chat, request), images, clips, audios,
+                        map_gen_kwargs(request.gen_kwargs, cfg.max_new_tokens), extra)
+
+    # ---- generation
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        results: list[Response | None] = [None] * len(requests)
+        groups: dict[GenSettings, list[Prepared]] = {}
+        for i, request in enumerate(requests):
+            try:
+                item = self.prepare(i, request)
+            except (SampleError, OSError, ValueError) as exc:
+                results[i] = Response.failed(f"{type(exc).__name__}: {exc}")
+                continue
+            groups.setdefault(item.settings, []).append(item)
+        for settings, items in groups.items():
+            for start in range(0, len(items), self.max_batch_size):
+                chunk = items[start:start + self.max_batch_size]
+                for item, resp in zip(chunk, self.generate_batch(chunk, settings)):
+                    results[item.index] = resp
+        return [r if r is not None else Response.failed("no output") for r in results]
+
+    def processor_inputs(self, items: Sequence[Prepared]) -> Any:
+        """Run the processor on a batch: padded token ids, pixel values, grids, masks."""
+        self.tokenizer.padding_side = self.padding_side
+        call: dict[str, Any] = {"text": [it.prompt for it in items], "padding": True, "return_tensors": "pt"}
+        if any(it.images for it in items):
+            call["images"] = [list(it.images) for it in items]
+            if ik := self.images_kwargs():
+                call["images_kwargs"] = ik
+        clips = [c for it in items for c in it.videos]
+        if clips:
+            call["videos"] = [c.frames for c in clips]
+            call["videos_kwargs"] = self.videos_kwargs(clips)
+        audios = [a for it in items for a in it.audios]
+        if audios:
+            call["audio"] = audios
+            call["audio_kwargs"] = {"sampling_rate": self.audio_rate()}
+        try:
+            return self.processor(**call)
+        finally:
+            self.tokenizer.padding_side = "left"
+
+    def stop_criteria(self, stops: tuple[str, ...], prompt_len: int) -> Any:
+        from transformers import StoppingCriteriaList
+
+        return StoppingCriteriaList([StopOnStrings(self.tokenizer, stops, prompt_len)])
+
+    def generate_batch(self, items: Sequence[Prepared], settings: GenSettings) -> list[Response]:
+        """Generate for one batch with shared settings; decode only the new tokens."""
+        start = time.perf_counter()
+        inputs = self.processor_inputs(items)
+        device = getattr(self.model, "device", self.device)
+        inputs = inputs.to(device)
+        for key, value in list(inputs.items()):
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                inputs[key] = value.to(self.dtype)
+        prompt_len = int(inputs["input_ids"].shape[1])
+        kwargs = settings.as_dict()
+        gen_cfg = getattr(self.model, "generation_config", None)
+        if getattr(gen_cfg, "pad_token_id", None) is None and self.tokenizer.pad_token_id is not None:
+            kwargs["pad_token_id"] = self.tokenizer.pad_token_id
+        if settings.stop:
+            kwargs["stopping_criteria"] = self.stop_criteria(settings.stop, prompt_len)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **kwargs)
+        sequences = output.sequences if hasattr(output, "sequences") else output
+        new_tokens = sequences[:, prompt_len:].cpu()
+        eos = getattr(gen_cfg, "eos_token_id", None) if gen_cfg is not None else None
+        eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
+        if self.tokenizer.eos_token_id is not None:
+            eos_ids.append(self.tokenizer.eos_token_id)
+        lengths = completion_lengths(new_tokens, eos_ids, self.tokenizer.pad_token_id)
+        texts = self.tokenizer.batch_decode(
+            [row[:n] for row, n in zip(new_tokens.tolist(), lengths)], skip_special_tokens=True)
+        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist() if "attention_mask" in inputs else \
+            [prompt_len] * len(items)
+        elapsed = time.perf_counter() - start
+        responses = []
+        for item, text, n_new, n_prompt in zip(items, texts, lengths, prompt_tokens):
+            responses.append(Response(
+                text=truncate_at_stop(text, settings.stop), prompt_tokens=int(n_prompt),
+                completion_tokens=int(n_new), latency_s=elapsed,
+                extra={**item.extra, "batch_size": len(items)}))
+        return responses
+
+    # ---- bookkeeping
+    def describe(self) -> dict[str, Any]:
+        import transformers
+
+        out = super().describe()
+        model = getattr(self, "model", None)
+        out["resolved"] = {
+            "dtype": str(getattr(model, "dtype", self.dtype)).replace("torch.", ""),
+            "device": str(getattr(model, "device", self.device)),
+            "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation",
+                                           self.attn_implementation),
+            "model_class": type(model).__name__ if model is not None else None,
+            "processor_class": type(getattr(self, "processor", None)).__name__,
+            "padding_side": self.padding_side,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+        }
+        return out
+
+    def close(self) -> None:
+        self.model = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

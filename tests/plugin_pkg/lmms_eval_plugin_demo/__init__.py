@@ -1,0 +1,1 @@
+"""A third-party lmms-eval plugin used in tests."""

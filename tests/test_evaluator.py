@@ -1,0 +1,127 @@
+"""The evaluator end to end with a scripted model: scores, groups, errors, redaction, re-scoring."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from lmms_eval.engine.evaluator import Evaluator
+from lmms_eval.engine.rescore import rescore_run
+from lmms_eval.engine.run_config import RunConfig
+from scripted_model import ScriptedConfig, ScriptedModel
+
+
+def run(toy_tasks: Path, out: Path, model: ScriptedModel | None = None, **kw):
+    cfg = RunConfig(model="scripted", tasks=kw.pop("tasks", ["toy_group"]), include_path=[str(toy_tasks)],
+                    output_path=str(out), show_progress=False, **kw)
+    return Evaluator(cfg, model=model or ScriptedModel()).run()
+
+
+def test_scores_and_weighted_group_by_hand(toy_tasks: Path, tmp_path: Path) -> None:
+    outcome = run(toy_tasks, tmp_path / "out")
+    res = outcome.results["results"]
+    # docs i % 3 == 0 have a wrong reference: 8 of 12 right in each task.
+    assert res["say_word"]["exact_match,none"] == pytest.approx(8 / 12)
+    assert res["say_upper"]["exact_match,none"] == pytest.approx(8 / 12)
+    assert res["toy_group"]["exact_match,none"] == pytest.approx(8 / 12)
+    # stderr of a mean of 0/1 values: sqrt(p(1-p)/(n-1)) with the sample variance.
+    p = 8 / 12
+    assert res["say_word"]["exact_match_stderr,none"] == pytest.approx(math.sqrt(p * (1 - p) * 12 / 11 / 12))
+    assert outcome.exit_code == 0
+    assert outcome.results["n-samples"]["say_word"] == {"original": 12, "effective": 12}
+    assert outcome.results["versions"]["say_word"] == 2
+    assert outcome.results["group_subtasks"] == {"toy_group": ["say_word", "say_upper"]}
+    assert (Path(outcome.run_dir) / "results.json").exists()
+    lines = (Path(outcome.run_dir) / "samples_say_word.jsonl").read_text().splitlines()
+    record = next(r for r in map(json.loads, lines) if r["doc_id"] == "q0")
+    assert record["doc_id"] == "q0" and record["raw_output"] == "w0" and record["target"] == "nope"
+    assert record["scores"] == {"exact_match,none": 0.0}
+    assert record["prompt"][0]["content"][0]["text"] == "Please Say w0"  # per-model override applied
+
+
+def test_model_error_is_an_error_record_never_a_score(toy_tasks: Path, tmp_path: Path) -> None:
+    model = ScriptedModel(ScriptedConfig(fail_on="q1", batch=4))
+    outcome = run(toy_tasks, tmp_path / "out", model=model)
+    res = outcome.results["results"]
+    assert res["say_word"]["n_errors"] == 1
+    assert res["say_word"]["exact_match,none"] == pytest.approx(7 / 11)  # q1 left out, not scored 0
+    assert res["toy_group"]["exact_match,none"] == pytest.approx(15 / 23)  # weighted by scored sizes
+    assert outcome.results["errors"]["say_word"]["examples"][0]["doc_id"] == "q1"
+    assert "scripted failure" in outcome.results["errors"]["say_word"]["examples"][0]["error"]
+    assert outcome.exit_code == 3 and "1 of 24 samples failed" in outcome.message
+    # the batch holding q1 was retried one by one, so its neighbours still got answers
+    assert res["say_word"]["n_samples"] == 12
+
+
+def test_error_rate_threshold(toy_tasks: Path, tmp_path: Path) -> None:
+    model = ScriptedModel(ScriptedConfig(fail_on="q1"))
+    assert run(toy_tasks, tmp_path / "out", model=model, max_error_rate=0.05).exit_code == 0
+
+
+def test_batch_size_does_not_change_results(toy_tasks: Path, tmp_path: Path) -> None:
+    one = run(toy_tasks, tmp_path / "a", model=ScriptedModel(ScriptedConfig(batch=1)), batch_size=1)
+    many = run(toy_tasks, tmp_path / "b", model=ScriptedModel(ScriptedConfig(batch=5)), batch_size=5)
+    assert one.results["results"] == many.results["results"]
+
+
+def test_limit_and_offset(toy_tasks: Path, tmp_path: Path) -> None:
+    outcome = run(toy_tasks, tmp_path / "out", tasks=["say_word"], limit=4, offset=2)
+    lines = (Path(outcome.run_dir) / "samples_say_word.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["doc_id"] for line in lines) == ["q2", "q3", "q4", "q5"]
+    assert outcome.results["results"]["say_word"]["exact_match,none"] == pytest.approx(3 / 4)
+
+
+def test_secrets_are_redacted_everywhere(toy_tasks: Path, tmp_path: Path) -> None:
+    outcome = run(toy_tasks, tmp_path / "out", tasks=["say_word"],
+                  gen_kwargs={"api_key": "sk-abcdefghijklmnopqrstuvwx", "max_new_tokens": 4})
+    text = "".join(p.read_text() for p in Path(outcome.run_dir).iterdir())
+    assert "sk-abcdefghijklmnopqrstuvwx" not in text
+    assert "<redacted>" in text
+    assert outcome.results["config"]["gen_kwargs"]["max_new_tokens"] == 4
+
+
+def test_score_recomputes_from_logs_without_the_model(toy_tasks: Path, tmp_path: Path) -> None:
+    outcome = run(toy_tasks, tmp_path / "out", predict_only=True)
+    assert "exact_match,none" not in outcome.results["results"]["say_word"]
+    rescored = rescore_run(outcome.run_dir)  # no model passed or built
+    assert rescored.results["results"]["say_word"]["exact_match,none"] == pytest.approx(8 / 12)
+    on_disk = json.loads((Path(outcome.run_dir) / "results.json").read_text())
+    assert on_disk["results"]["toy_group"]["exact_match,none"] == pytest.approx(8 / 12)
+
+
+def test_score_picks_up_a_fixed_metric(toy_tasks: Path, tmp_path: Path) -> None:
+    outcome = run(toy_tasks, tmp_path / "out", tasks=["say_upper"])
+    before = outcome.results["results"]["say_upper"]["exact_match,none"]
+    # make the reference lower-case and the comparison case-sensitive: nothing matches any more
+    utils = toy_tasks / "utils.py"
+    utils.write_text(utils.read_text().replace('doc["answer"].upper()', 'doc["answer"]'))
+    yaml_path = toy_tasks / "say_upper.yaml"
+    yaml_path.write_text(yaml_path.read_text() + "metric_list:\n  - metric: exact_match\n    ignore_case: false\n")
+    after = rescore_run(outcome.run_dir).results["results"]["say_upper"]["exact_match,none"]
+    assert before == pytest.approx(8 / 12) and after == 0.0
+
+
+def test_a_broken_sample_becomes_an_error_record(toy_tasks: Path, tmp_path: Path) -> None:
+    (toy_tasks / "data" / "imgs.jsonl").write_text(
+        json.dumps({"image": "missing.png", "answer": "a"}) + "\n" + json.dumps({"image": None, "answer": "b"}) + "\n"
+    )
+    (toy_tasks / "img.yaml").write_text(
+        "task: img_task\ndataset_path: json\ndataset_kwargs: {data_files: data/imgs.jsonl}\ntest_split: train\n"
+        "doc_to_visual: image\ndoc_to_text: 'Read {{answer}}'\ndoc_to_target: answer\n"
+        "metric_list: [{metric: exact_match}]\n"
+    )
+
+    class Loader(ScriptedModel):
+        def generate(self, requests):
+            for r in requests:
+                for img in r.images():
+                    img.load()
+            return super().generate(requests)
+
+    outcome = run(toy_tasks, tmp_path / "out", tasks=["img_task"], model=Loader())
+    res = outcome.results["results"]["img_task"]
+    assert res["n_errors"] == 1 and res["exact_match,none"] == 1.0
+    assert "missing.png" in outcome.results["errors"]["img_task"]["examples"][0]["error"]
