@@ -1,0 +1,80 @@
+"""``pocketsphinx``: offline English speech recognition (CMU PocketSphinx, model in the wheel).
+
+Used by the embedded demo: real recognition on CPU with no network. The whole recording is
+decoded as one utterance, whatever its length (PocketSphinx has no 30 s window), so the
+long-form demo task measures unchunked transcription. Text prompts are ignored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from lmms_eval.api.errors import UsageError
+from lmms_eval.api.model import Model, ModelConfig
+from lmms_eval.api.request import Request, Response
+
+SAMPLE_RATE = 16000
+
+
+class PocketSphinxConfig(ModelConfig):
+    """Arguments: ``hmm`` (acoustic model folder), ``lm`` (language model) and ``dictionary``
+    (pronunciations) override the bundled US English model files."""
+
+    hmm: str | None = None
+    lm: str | None = None
+    dictionary: str | None = None
+
+
+class PocketSphinxASR(Model):
+    """Transcribes each request's audio (all audio parts, in order, joined by spaces)."""
+
+    name = "pocketsphinx"
+    modalities = frozenset({"audio", "text"})
+    Config = PocketSphinxConfig
+    max_batch_size = 1
+
+    def __init__(self, config: PocketSphinxConfig | None = None) -> None:
+        super().__init__(config)
+        try:
+            from pocketsphinx import Decoder
+        except ImportError:
+            raise UsageError("model 'pocketsphinx' needs: pip install 'lmms_eval[demo]'") from None
+        kwargs: dict[str, Any] = {"samprate": SAMPLE_RATE, "loglevel": "FATAL"}
+        for key, option in (("hmm", "hmm"), ("lm", "lm"), ("dictionary", "dict")):
+            if getattr(self.config, key):
+                kwargs[option] = getattr(self.config, key)
+        self._decoder = Decoder(**kwargs)
+        self._lock = threading.Lock()
+
+    def transcribe(self, wave: Any) -> str:
+        """Decode a float waveform in [-1, 1] at 16 kHz as one utterance."""
+        import numpy as np
+
+        pcm = (np.clip(wave, -1.0, 1.0) * 32767.0).astype("<i2")
+        with self._lock:
+            self._decoder.start_utt()
+            self._decoder.process_raw(pcm.tobytes(), full_utt=True)
+            self._decoder.end_utt()
+            hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        import time
+
+        out = []
+        for request in requests:
+            audios = request.audios()
+            if not audios:
+                out.append(Response.failed("pocketsphinx needs an audio input; this task gives none"))
+                continue
+            start = time.perf_counter()
+            try:
+                texts = [self.transcribe(a.load(SAMPLE_RATE)[0]) for a in audios]
+            except Exception as exc:  # noqa: BLE001 - an unreadable file is this sample's error
+                out.append(Response.failed(f"cannot read audio: {type(exc).__name__}: {exc}"))
+                continue
+            text = " ".join(t for t in texts if t)
+            out.append(Response(text=text, completion_tokens=len(text.split()), latency_s=time.perf_counter() - start))
+        return out

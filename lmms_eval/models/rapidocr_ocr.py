@@ -1,0 +1,85 @@
+"""``rapidocr``: offline text reading (PaddleOCR models in ONNX, shipped in the rapidocr wheel).
+
+Used by the embedded demo: detects and recognises the text lines of each image and answers
+with them joined top-to-bottom, left-to-right. The question text is ignored: this is an OCR
+engine, not a VQA model, which suits read-the-text tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from lmms_eval.api.errors import UsageError
+from lmms_eval.api.model import Model, ModelConfig
+from lmms_eval.api.request import Request, Response
+
+
+class RapidOCRConfig(ModelConfig):
+    """Arguments: ``min_score`` drops recognised lines below that confidence."""
+
+    min_score: float = 0.0
+    threads: int | None = None
+
+
+class RapidOCRReader(Model):
+    """Reads all text in each request's images."""
+
+    name = "rapidocr"
+    modalities = frozenset({"image", "text"})
+    Config = RapidOCRConfig
+    max_batch_size = 1
+
+    def __init__(self, config: RapidOCRConfig | None = None) -> None:
+        super().__init__(config)
+        try:
+            from rapidocr import RapidOCR
+        except ImportError:
+            raise UsageError("model 'rapidocr' needs: pip install 'lmms_eval[demo]'") from None
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        params: dict[str, Any] = {}
+        if self.config.threads:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.config.threads
+        self._engine = RapidOCR(params=params) if params else RapidOCR()
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        self._lock = threading.Lock()
+
+    def read_text(self, image: Any) -> str:
+        """All recognised lines of a PIL image, top-to-bottom then left-to-right."""
+        import numpy as np
+
+        with self._lock:
+            result = self._engine(np.asarray(image.convert("RGB"))[:, :, ::-1])
+        texts = list(result.txts or [])
+        if not texts:
+            return ""
+        boxes = result.boxes if result.boxes is not None else [None] * len(texts)
+        scores = list(result.scores or [1.0] * len(texts))
+        lines = []
+        for text, box, score in zip(texts, boxes, scores):
+            if score < self.config.min_score:
+                continue
+            top = float(min(p[1] for p in box)) if box is not None else 0.0
+            left = float(min(p[0] for p in box)) if box is not None else 0.0
+            lines.append((round(top / 10.0), left, text))
+        lines.sort()
+        return " ".join(text for _, _, text in lines)
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        out = []
+        for request in requests:
+            images = request.images()
+            if not images:
+                out.append(Response.failed("rapidocr needs an image input; this task gives none"))
+                continue
+            start = time.perf_counter()
+            try:
+                text = " ".join(t for t in (self.read_text(img.load()) for img in images) if t)
+            except Exception as exc:  # noqa: BLE001 - an unreadable image is this sample's error
+                out.append(Response.failed(f"cannot read image: {type(exc).__name__}: {exc}"))
+                continue
+            out.append(Response(text=text, completion_tokens=len(text.split()), latency_s=time.perf_counter() - start))
+        return out
