@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lmms_eval.api.errors import SampleError
 from lmms_eval.api.registry import FILTERS
 
 
@@ -63,3 +64,53 @@ def answer_tag(value: str, doc: Any = None, fallback: str = "") -> str:
     """The text inside the last ``<answer>...</answer>``; ``fallback`` (empty) if absent."""
     found = _ANSWER.findall(value)
     return found[-1].strip() if found else fallback
+
+
+@FILTERS.register("boxed")
+def boxed(value: str, doc: Any = None, fallback: str = "") -> str:
+    """The content of the last ``\\boxed{...}`` (balanced braces); ``fallback`` (empty) if absent."""
+    from lmms_eval.metrics.extract import last_boxed
+
+    found = last_boxed(value)
+    return found if found is not None else fallback
+
+
+def _doc_choices(doc: Any, choices_key: str | None) -> list[Any] | None:
+    """Option texts from ``doc[choices_key]``: a list, or a string holding a Python/JSON list."""
+    if not choices_key:
+        return None
+    if not isinstance(doc, dict) or choices_key not in doc:
+        raise SampleError(f"mcq_letter: the doc has no field {choices_key!r} (choices_key); fix the filter's kwargs.")
+    raw = doc[choices_key]
+    if isinstance(raw, str):
+        import ast
+
+        try:
+            raw = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            raise SampleError(
+                f"mcq_letter: doc[{choices_key!r}] is a string that is not a list: {raw[:60]!r}"
+            ) from None
+    return list(raw) if raw is not None else None
+
+
+@FILTERS.register("mcq_letter")
+def mcq_letter(value: str, doc: Any = None, letters: str | None = None, choices_key: str | None = None) -> str:
+    """The option letter named by the answer (``extract_choice``); empty string when none is.
+
+    ``letters`` sets the option labels (default A-Z); ``choices_key`` names a doc field with
+    the option texts, which limits the letters to the number of options and lets an answer
+    name its option by text.
+    """
+    from lmms_eval.metrics.extract import LETTERS, extract_choice
+
+    letter = extract_choice(value, _doc_choices(doc, choices_key), letters or LETTERS)
+    return letter or ""
+
+
+@FILTERS.register("yes_no")
+def yes_no(value: str, doc: Any = None) -> str:
+    """``yes``/``no`` from a free-text answer (MME rule: first word, else the only one present); else empty."""
+    from lmms_eval.metrics.extract import extract_yes_no
+
+    return extract_yes_no(value) or ""

@@ -15,7 +15,15 @@ from typing import Any
 from lmms_eval.api.errors import UsageError, did_you_mean
 from lmms_eval.api.metric import mean
 
-_BUILTIN_MODULES = ("lmms_eval.metrics.text", "lmms_eval.metrics.asr")
+_BUILTIN_MODULES = (
+    "lmms_eval.metrics.text",
+    "lmms_eval.metrics.asr",
+    "lmms_eval.metrics.vqa",
+    "lmms_eval.metrics.mcq",
+    "lmms_eval.metrics.mme",
+    "lmms_eval.metrics.generation",
+    "lmms_eval.metrics.maths",
+)
 
 _AGGREGATIONS: dict[str, Callable[[Sequence[Any]], float]] = {
     "mean": mean,

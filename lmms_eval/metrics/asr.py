@@ -1,17 +1,29 @@
-"""Speech recognition metrics: corpus-level WER and CER with jiwer.
+"""Speech recognition metrics: WER and CER with jiwer, in percent.
 
-Per-sample values are ``{"errors": S + D + I, "words": N}``; the aggregation is
-100 * sum(errors) / sum(words), i.e. corpus WER in percent, the number ASR papers report.
+Corpus metrics (``wer``, ``cer``, ``wer_whisper``, ``cer_whisper``): per-sample values are
+``{"errors": S + D + I, "words": N}`` and the aggregation is 100 * sum(errors) / sum(words),
+i.e. corpus WER in percent, the number ASR papers report.
+
+Utterance-mean metrics (``wer_utt_mean``, ``wer_whisper_utt_mean``): per-sample values are
+one utterance's WER in percent and the aggregation is their mean. An utterance whose
+reference is empty after normalisation scores 0 if the hypothesis is empty too, else 100.
+
+Normalisers: ``basic`` (lower-case, punctuation except apostrophes removed, whitespace
+collapsed) and ``whisper`` (the Whisper English normaliser from the ``whisper-normalizer``
+package: spelling standardisation, number words to digits, fillers removed, ...).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from lmms_eval.api.errors import UsageError
 from lmms_eval.api.metric import register_metric
+from lmms_eval.metrics.corpus import ratio_stats, with_bootstrap_stats
 
 _KEEP = re.compile(r"[^\w\s']", re.UNICODE)
 
@@ -21,6 +33,23 @@ def normalize_basic_asr(text: str) -> str:
     return " ".join(_KEEP.sub(" ", str(text).lower()).split())
 
 
+@functools.lru_cache(maxsize=1)
+def _whisper_english() -> Callable[[str], str]:
+    try:
+        from whisper_normalizer.english import EnglishTextNormalizer
+    except ImportError as exc:
+        raise UsageError(
+            "the *_whisper ASR metrics need the whisper-normalizer package: pip install 'lmms_eval[metrics]'"
+        ) from exc
+    return EnglishTextNormalizer()
+
+
+def normalize_whisper_english(text: str) -> str:
+    """The Whisper English text normaliser (``whisper_normalizer.english.EnglishTextNormalizer``)."""
+    return " ".join(_whisper_english()(str(text)).split())
+
+
+@with_bootstrap_stats(ratio_stats("errors", "words", scale=100.0))
 def corpus_rate(values: Sequence[dict[str, float]]) -> float:
     """100 * total errors / total reference units over the corpus."""
     errors = math.fsum(v["errors"] for v in values)
@@ -36,7 +65,9 @@ def edit_counts(reference: str, hypothesis: str, unit: str = "word") -> dict[str
         reference, hypothesis = reference.replace(" ", ""), hypothesis.replace(" ", "")
         if not reference:
             return {"errors": float(len(hypothesis)), "words": 0.0}
-        out = jiwer.process_characters(reference, hypothesis or "")
+        if not hypothesis:
+            return {"errors": float(len(reference)), "words": float(len(reference))}
+        out = jiwer.process_characters(reference, hypothesis)
         return {"errors": float(out.substitutions + out.deletions + out.insertions), "words": float(len(reference))}
     ref_words = reference.split()
     if not ref_words:
@@ -45,6 +76,13 @@ def edit_counts(reference: str, hypothesis: str, unit: str = "word") -> dict[str
         return {"errors": float(len(ref_words)), "words": float(len(ref_words))}
     out = jiwer.process_words(reference, hypothesis)
     return {"errors": float(out.substitutions + out.deletions + out.insertions), "words": float(len(ref_words))}
+
+
+def utterance_rate(counts: dict[str, float]) -> float:
+    """One utterance's error rate in percent; empty reference: 0 if nothing was said, else 100."""
+    if counts["words"] == 0:
+        return 0.0 if counts["errors"] == 0 else 100.0
+    return 100.0 * counts["errors"] / counts["words"]
 
 
 @register_metric("wer", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
@@ -57,3 +95,27 @@ def wer(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
 def cer(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     """Corpus character error rate (%) after the basic normaliser, spaces removed."""
     return edit_counts(normalize_basic_asr(reference), normalize_basic_asr(prediction), unit="char")
+
+
+@register_metric("wer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
+def wer_whisper(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
+    """Corpus word error rate (%) after the Whisper English normaliser (the Open ASR Leaderboard's)."""
+    return edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction))
+
+
+@register_metric("cer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
+def cer_whisper(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
+    """Corpus character error rate (%) after the Whisper English normaliser, spaces removed."""
+    return edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction), unit="char")
+
+
+@register_metric("wer_utt_mean", higher_is_better=False)
+def wer_utt_mean(prediction: str, reference: Any, **_: Any) -> float:
+    """Mean of per-utterance WER (%) after the basic normaliser (empty reference: 0 or 100)."""
+    return utterance_rate(edit_counts(normalize_basic_asr(reference), normalize_basic_asr(prediction)))
+
+
+@register_metric("wer_whisper_utt_mean", higher_is_better=False)
+def wer_whisper_utt_mean(prediction: str, reference: Any, **_: Any) -> float:
+    """Mean of per-utterance WER (%) after the Whisper English normaliser (empty reference: 0 or 100)."""
+    return utterance_rate(edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction)))

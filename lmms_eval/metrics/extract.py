@@ -96,9 +96,8 @@ _LETTER_HEAD = re.compile(
     re.IGNORECASE,
 )
 _WHOLE_LETTER = re.compile(r"[(\[]?([A-Za-z])[)\]]?[.:]?")
-_LEADING_BRACKETED = re.compile(r"[(\[]([A-Za-z])[)\]]")
-_LEADING_DELIMITED = re.compile(r"([A-Za-z])[.):](?:\s|$)")
-_BRACKETED_ANYWHERE = re.compile(r"[(\[]([A-Za-z])[)\]]")
+_BRACKETED = re.compile(r"[(\[]([A-Za-z])[)\]]")
+_LEADING_DELIMITED = re.compile(r"([A-Za-z])(?:[.):](?:\s|$)|[ \t]*\n)")
 _STANDALONE_CAPITAL = re.compile(r"(?<![\w'’\-])([A-Z])(?![\w'’\-])")
 # After "A"/"I" these words mean the letter names an option ("A is correct", "A or B"),
 # not the article "A" or the pronoun "I".
@@ -166,16 +165,19 @@ def _from_statements(text: str, choices: Sequence[Any] | None, valid: str) -> st
 
 
 def _from_leading_marker(text: str, valid: str) -> str | None:
-    """Level 4: the whole answer is a letter ("B", "(b)", "B.") or starts with "(B)", "B.", "B)", "B:"."""
+    """Level 4: the whole answer is a letter ("B", "(b)", "B.") or starts with "(B)", "B.", "B)", "B:"
+    and brackets no other option letter ("(A) is wrong, (C) ..." is not an answer A)."""
     stripped = text.strip()
     for pattern, match_fn in (
         (_WHOLE_LETTER, "fullmatch"),
-        (_LEADING_BRACKETED, "match"),
+        (_BRACKETED, "match"),
         (_LEADING_DELIMITED, "match"),
     ):
         match = getattr(pattern, match_fn)(stripped)
         if match and match.group(1).upper() in valid:
-            return match.group(1).upper()
+            letter = match.group(1).upper()
+            others = {m.upper() for m in _BRACKETED.findall(stripped)} & set(valid)
+            return letter if others <= {letter} else None
     return None
 
 
@@ -211,7 +213,7 @@ def _unique(letters: list[str], valid: str) -> str | None:
 
 def _from_bracketed(text: str, valid: str) -> str | None:
     """Level 6: exactly one distinct option letter in brackets anywhere, "(C)" or "[c]"."""
-    return _unique(_BRACKETED_ANYWHERE.findall(text), valid)
+    return _unique(_BRACKETED.findall(text), valid)
 
 
 def _from_standalone(text: str, valid: str) -> str | None:
@@ -255,7 +257,8 @@ def extract_choice(text: str, choices: Sequence[Any] | None = None, letters: str
        "the correct option is b", "答案是 B", or a statement followed by an option's text
        (an option's text right after the cue is read before a letter, so "Answer: A cat"
        is the option "A cat", not option A);
-    4. the whole answer is a letter ("B", "(b)", "B.") or starts with "(B)", "B.", "B)", "B:";
+    4. the whole answer is a letter ("B", "(b)", "B.") or starts with "(B)", "B.", "B)", "B:"
+       and no other option letter appears in brackets;
     5. the answer equals one option's text, or contains exactly one option's text as whole
        words (an option found only inside a longer option's text does not count);
     6. exactly one distinct bracketed letter anywhere: "(C)", "[C]";
