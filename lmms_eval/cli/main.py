@@ -88,10 +88,14 @@ def cmd_evaluate(argv: Sequence[str]) -> int:
     if args.tasks == "list":
         return cmd_tasks(["--include_path", *(args.include_path or [])] if args.include_path else [])
     cfg = _run_config(args)
+    from lmms_eval.engine.distributed import DistContext
     from lmms_eval.engine.evaluator import Evaluator
     from lmms_eval.reporting.table import results_table
 
-    outcome = Evaluator(cfg).run()
+    dist = DistContext.from_env()
+    outcome = Evaluator(cfg, dist=dist).run()
+    if not dist.is_main:
+        return 0
     print(results_table(outcome.results))
     print(f"\nresults: {outcome.run_dir}/results.json")
     if outcome.exit_code:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import TYPE_CHECKING, Any
 
-from lmms_eval.engine.sample_store import SampleStore
+from lmms_eval.engine.sample_store import read_task_logs
 from lmms_eval.engine.stats import stderr_for, weighted_mean, weighted_mean_stderr
 from lmms_eval.reporting.provenance import environment
 
@@ -33,7 +32,7 @@ def ordered_records(task: "Task", run_dir: str, records: dict[str, dict[str, Any
     sample log is read.
     """
     if records is None:
-        records = SampleStore(os.path.join(run_dir, f"samples_{task.name}.jsonl")).read()
+        records = read_task_logs(run_dir, task.name)
     ordered = list(records.values())
     ordered.sort(key=lambda r: (r["index"], r["repeat"]))
     return ordered

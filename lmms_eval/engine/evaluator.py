@@ -23,8 +23,9 @@ from lmms_eval.api.messages import Audio, Image, Video
 from lmms_eval.api.model import Model
 from lmms_eval.api.registry import MODELS
 from lmms_eval.api.request import Request, Response, stable_id
+from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.run_config import RunConfig
-from lmms_eval.engine.sample_store import SampleStore
+from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, read_task_logs, samples_path
 from lmms_eval.engine.scheduler import make_batches
 from lmms_eval.engine import aggregate as agg
 from lmms_eval.reporting.redact import redact
@@ -35,10 +36,6 @@ log = logging.getLogger("lmms_eval")
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
-
-
-def samples_path(run_dir: str, task: str) -> str:
-    return os.path.join(run_dir, f"samples_{task}.jsonl")
 
 
 @dataclass
@@ -146,8 +143,12 @@ def find_run_dir(cfg: RunConfig) -> tuple[str, bool]:
 class Evaluator:
     """Runs one :class:`RunConfig` end to end."""
 
-    def __init__(self, cfg: RunConfig, model: Model | None = None, selection: TaskSelection | None = None) -> None:
+    def __init__(
+        self, cfg: RunConfig, model: Model | None = None, selection: TaskSelection | None = None,
+        dist: DistContext | None = None,
+    ) -> None:
         self.cfg = cfg
+        self.dist = dist or DistContext()
         self._model = model
         self.selection = selection or load_selection(cfg.tasks, cfg.include_path)
         self.model_cls = type(model) if model is not None else MODELS.get(cfg.model)
@@ -173,15 +174,21 @@ class Evaluator:
 
     # ---- the run ------------------------------------------------------------------------
     def run(self) -> RunOutcome:
-        cfg = self.cfg
+        cfg, dist = self.cfg, self.dist
         random.seed(cfg.seed)
-        run_dir, resumed = find_run_dir(cfg)
-        os.makedirs(run_dir, exist_ok=True)
-        self._write_run_file(run_dir, status="running")
+        run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)
+        if dist.is_main:
+            os.makedirs(run_dir, exist_ok=True)
+            self._write_run_file(run_dir, status="running")
+        dist.barrier()
         started = time.time()
         jobs, done_records = self._plan(run_dir, resumed)
         counts = {"planned": sum(len(r) for r in done_records.values()) + len(jobs), "resumed": 0, "generated": 0}
         counts["resumed"] = counts["planned"] - len(jobs)
+        dist.barrier()  # every rank has read the logs before any rank appends to them
+        if dist.enabled:
+            owner = assign_by_cost([j.cost for j in jobs], dist.world_size)
+            jobs = [job for job, rank in zip(jobs, owner) if rank == dist.rank]
         gen_seconds = 0.0
         if jobs:
             _ = self.model  # build it here: a model that cannot load fails the run, not each sample
@@ -190,19 +197,37 @@ class Evaluator:
             gen_seconds = time.time() - gen_started
         for store in self.stores.values():
             store.close()
+        if self._model is not None:
+            self._model.close()
+        dist.barrier()
+        if not dist.is_main:
+            dist.close()
+            return RunOutcome({}, run_dir, 0, "", counts)
+        if dist.enabled:
+            self._merge_rank_logs(run_dir)
         results = self.build_results(run_dir)
         results["timing"] = {
             "total_seconds": round(time.time() - started, 3),
             "generation_seconds": round(gen_seconds, 3),
             "samples_per_second": round(counts["generated"] / gen_seconds, 3) if gen_seconds > 0 else None,
+            "world_size": dist.world_size,
         }
         results["date"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         write_json(os.path.join(run_dir, RESULTS_FILE), results)
         self._write_run_file(run_dir, status="finished")
-        if self._model is not None:
-            self._model.close()
+        dist.close()
         exit_code, message = error_verdict(results, cfg.max_error_rate)
         return RunOutcome(results, run_dir, exit_code, message, counts)
+
+    def _merge_rank_logs(self, run_dir: str) -> None:
+        """Rank 0: fold every rank's log into ``samples_<task>.jsonl`` (document order)."""
+        for name in self.selection.tasks:
+            records = read_task_logs(run_dir, name)
+            ordered = sorted(records.values(), key=lambda r: (r["index"], r["repeat"]))
+            SampleStore(samples_path(run_dir, name)).rewrite(ordered)
+            for path in rank_log_paths(run_dir, name):
+                os.remove(path)
+            self.records[name] = {r["id"]: agg.slim(r) for r in ordered}
 
     def _write_run_file(self, run_dir: str, status: str) -> None:
         payload = {
@@ -219,9 +244,9 @@ class Evaluator:
         jobs: list[_Job] = []
         done: dict[str, dict[str, Any]] = {}
         for name, task in self.selection.tasks.items():
-            store = SampleStore(samples_path(run_dir, name))
-            self.stores[name] = store
-            previous = store.read(repair=True) if resumed else {}
+            rank = self.dist.rank if self.dist.enabled else None
+            self.stores[name] = SampleStore(samples_path(run_dir, name, rank))
+            previous = read_task_logs(run_dir, name, repair=self.dist.is_main) if resumed else {}
             self.records[name] = {k: agg.slim(v) for k, v in previous.items()}
             finished = {k: v for k, v in previous.items() if v.get("status") == "ok"}
             done[name] = finished
@@ -250,6 +275,8 @@ class Evaluator:
             doc_id = task.doc_key(index, doc) if doc is not None else index
             reason = f"cannot build the prompt of {task.name} doc {doc_id}: {type(exc).__name__}: {exc}"
             log.warning(reason)
+            if not self.dist.is_main:
+                return  # rank 0 logs planning failures, once
             self._append(task, self._record(task, index, doc_id, repeat, request_id, doc, None, Response.failed(reason)))
             return
         keep = None if _has_decoded_media(request) else request

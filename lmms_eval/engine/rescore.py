@@ -11,9 +11,9 @@ import os
 
 from lmms_eval.api.errors import UsageError
 from lmms_eval.engine.aggregate import build_results, ordered_records
-from lmms_eval.engine.evaluator import RESULTS_FILE, RUN_FILE, RunOutcome, error_verdict, samples_path, score_record, write_json
+from lmms_eval.engine.evaluator import RESULTS_FILE, RUN_FILE, RunOutcome, error_verdict, score_record, write_json
 from lmms_eval.engine.run_config import RunConfig
-from lmms_eval.engine.sample_store import SampleStore
+from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, samples_path
 from lmms_eval.tasks import load_selection
 
 
@@ -45,6 +45,8 @@ def rescore_run(
                 continue
             score_record(record, task, record["doc"], predict_only=False)
         SampleStore(samples_path(run_dir, name)).rewrite(records)
+        for path in rank_log_paths(run_dir, name):  # folded into the main log above
+            os.remove(path)
     results = build_results(selection, cfg, run_dir)
     previous = os.path.join(run_dir, RESULTS_FILE)
     if os.path.exists(previous):

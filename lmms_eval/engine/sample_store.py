@@ -72,3 +72,23 @@ class SampleStore:
         if self._fh is not None:
             self._fh.close()
             self._fh = None
+
+
+def samples_path(run_dir: str, task: str, rank: int | None = None) -> str:
+    """The task's sample log; with ``rank``, that data-parallel rank's own log."""
+    suffix = "" if rank is None else f".rank{rank}"
+    return os.path.join(run_dir, f"samples_{task}{suffix}.jsonl")
+
+
+def rank_log_paths(run_dir: str, task: str) -> list[str]:
+    """Per-rank logs left by a data-parallel run (merged into the main log at its end)."""
+    prefix = f"samples_{task}.rank"
+    return sorted(os.path.join(run_dir, f) for f in os.listdir(run_dir) if f.startswith(prefix) and f.endswith(".jsonl"))
+
+
+def read_task_logs(run_dir: str, task: str, repair: bool = False) -> dict[str, dict[str, Any]]:
+    """All records of a task: the main log, then any per-rank logs (the last record of an id wins)."""
+    records = SampleStore(samples_path(run_dir, task)).read(repair=repair)
+    for path in rank_log_paths(run_dir, task):
+        records.update(SampleStore(path).read(repair=repair))
+    return records
