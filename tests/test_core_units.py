@@ -48,7 +48,7 @@ def test_batches_are_cost_sorted_and_respect_budget() -> None:
     costs = [1, 10, 5, 7, 2, 3]
     assert list(make_batches(items, costs, 2)) == [["b", "d"], ["c", "f"], ["e", "a"]]
     # padded cost len * max must stay <= 14: [b] alone (10*2 > 14), then [d, c] (7*2), ...
-    assert list(make_batches(items, costs, 8, max_batch_cost=14)) == [["b"], ["d", "c"], ["f", "e", "a"]]
+    assert list(make_batches(items, costs, 8, max_batch_tokens=14)) == [["b"], ["d", "c"], ["f", "e", "a"]]
 
 
 def test_sample_store_drops_a_torn_last_line(tmp_path: Path) -> None:

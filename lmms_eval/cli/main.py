@@ -29,7 +29,7 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--model_args", help="k=v,... arguments for the model, e.g. pretrained=org/name")
     p.add_argument("--tasks", help="comma-separated tasks, groups, tags or wildcards; 'list' lists them")
     p.add_argument("--batch_size", help="requests per model call, or 'auto' (the adapter's own limit)")
-    p.add_argument("--max_batch_cost", type=float, help="cap on len(batch) x the costliest request's estimated tokens")
+    p.add_argument("--max_batch_tokens", type=float, help="cap on len(batch) x the costliest request's estimated tokens")
     p.add_argument("--limit", type=float, help="first N documents per task (or a fraction < 1)")
     p.add_argument("--offset", type=int, help="skip the first N documents per task")
     p.add_argument("--output_path", help="folder for results (default ./logs); an existing run folder is resumed")
@@ -64,7 +64,7 @@ def _run_config(args: argparse.Namespace) -> Any:
         from lmms_eval.tasks.yaml_loader import read_yaml_file
 
         values.update(read_yaml_file(args.config))
-    for key in ("model", "model_args", "tasks", "batch_size", "max_batch_cost", "limit", "offset", "output_path",
+    for key in ("model", "model_args", "tasks", "batch_size", "max_batch_tokens", "limit", "offset", "output_path",
                 "log_samples", "include_path", "gen_kwargs", "seed", "predict_only", "resume", "max_error_rate",
                 "bootstrap_iters"):
         value = getattr(args, key)

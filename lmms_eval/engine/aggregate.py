@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 MAX_ERROR_EXAMPLES = 5
 
 
-_SLIM_KEYS = ("id", "doc_id", "index", "repeat", "status", "error", "scores")
+_SLIM_KEYS = ("id", "doc_id", "index", "repeat", "status", "error", "scores", "usage")
 
 
 def slim(record: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +65,16 @@ def task_results(task: "Task", records: list[dict[str, Any]], bootstrap_iters: i
     return entry, higher
 
 
+def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Prompt and completion tokens summed over a task's samples (None where no adapter counted)."""
+    out: dict[str, Any] = {}
+    for key in ("prompt_tokens", "completion_tokens"):
+        counts = [(r.get("usage") or {}).get(key) for r in records]
+        known = [c for c in counts if c is not None]
+        out[key] = int(sum(known)) if known else None
+    return out
+
+
 def group_results(
     name: str, selection: "TaskSelection", results: dict[str, dict[str, Any]], sizes: dict[str, int]
 ) -> dict[str, Any]:
@@ -100,11 +110,13 @@ def build_results(
     higher: dict[str, dict[str, bool]] = {}
     errors: dict[str, Any] = {}
     n_samples: dict[str, dict[str, int]] = {}
+    usage: dict[str, dict[str, Any]] = {}
     sizes: dict[str, int] = {}
     for name, task in selection.tasks.items():
         records = ordered_records(task, run_dir, (records_by_task or {}).get(name))
         results[name], higher[name] = task_results(task, records, cfg.bootstrap_iters)
         sizes[name] = sum(1 for r in records if r["status"] == "ok")
+        usage[name] = usage_totals(records)
         failed = [r for r in records if r["status"] != "ok"]
         if failed:
             errors[name] = {
@@ -130,6 +142,7 @@ def build_results(
         "n-samples": n_samples,
         "higher_is_better": higher,
         "errors": errors,
+        "usage": usage,
         "config": {
             "model": cfg.model,
             "model_args": cfg.model_args,

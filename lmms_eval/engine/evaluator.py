@@ -211,6 +211,7 @@ class Evaluator:
             "generation_seconds": round(gen_seconds, 3),
             "samples_per_second": round(counts["generated"] / gen_seconds, 3) if gen_seconds > 0 else None,
             "world_size": dist.world_size,
+            "mean_latency_s": _mean_latency(self.records),
         }
         results["date"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         write_json(os.path.join(run_dir, RESULTS_FILE), results)
@@ -310,7 +311,7 @@ class Evaluator:
         )
         done = 0
         try:
-            for batch in make_batches(jobs, [j.cost for j in jobs], batch_size, self.cfg.max_batch_cost):
+            for batch in make_batches(jobs, [j.cost for j in jobs], batch_size, self.cfg.max_batch_tokens):
                 requests = [self._materialise(j) for j in batch]
                 responses = self._call_model(requests)
                 for job, request, response in zip(batch, requests, responses):
@@ -385,6 +386,15 @@ def score_record(record: dict[str, Any], task: Task, doc: dict[str, Any], predic
     except Exception as exc:  # noqa: BLE001 - a scoring bug must not stop the run
         record.update(status="error", error=f"scoring failed: {type(exc).__name__}: {exc}")
     return record
+
+
+def _mean_latency(records: dict[str, dict[str, dict[str, Any]]]) -> float | None:
+    """Mean per-sample model latency over every logged sample that reported one."""
+    values = [
+        r["usage"]["latency_s"] for task in records.values() for r in task.values()
+        if r.get("usage") and r["usage"].get("latency_s") is not None
+    ]
+    return round(sum(values) / len(values), 4) if values else None
 
 
 def write_json(path: str, payload: Any) -> None:

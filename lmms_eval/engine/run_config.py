@@ -20,7 +20,7 @@ class RunConfig(BaseModel):
     model_args: dict[str, Any] = Field(default_factory=dict)
     tasks: list[str]
     batch_size: Union[int, Literal["auto"]] = 1
-    max_batch_cost: float | None = None
+    max_batch_tokens: float | None = None
     limit: float | None = None
     offset: int = 0
     output_path: str = "./logs"

@@ -9,12 +9,12 @@ T = TypeVar("T")
 
 
 def make_batches(
-    items: Sequence[T], costs: Sequence[float], batch_size: int, max_batch_cost: float | None = None
+    items: Sequence[T], costs: Sequence[float], batch_size: int, max_batch_tokens: float | None = None
 ) -> Iterator[list[T]]:
     """Yield batches of ``items`` sorted by descending cost (ties keep their order).
 
     A batch closes when it holds ``batch_size`` items or when adding the next item would make
-    ``len(batch) * max(cost in batch)`` (the padded cost) exceed ``max_batch_cost``. Sorting
+    ``len(batch) * max(cost in batch)`` (the padded cost) exceed ``max_batch_tokens``. Sorting
     longest-first means the first batch shows at once whether the budget fits in memory.
     """
     order = sorted(range(len(items)), key=lambda i: -costs[i])
@@ -24,7 +24,7 @@ def make_batches(
         cost = costs[i]
         if batch and (
             len(batch) >= batch_size
-            or (max_batch_cost is not None and (len(batch) + 1) * max(batch_max, cost) > max_batch_cost)
+            or (max_batch_tokens is not None and (len(batch) + 1) * max(batch_max, cost) > max_batch_tokens)
         ):
             yield batch
             batch, batch_max = [], 0.0
