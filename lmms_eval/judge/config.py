@@ -1,0 +1,111 @@
+"""Which judge to call and how: :class:`JudgeConfig`, parsed from ``--judge``.
+
+Accepted forms of the ``--judge`` string::
+
+    openai:gpt-4o-2024-11-20                         # OpenAI API, key in $OPENAI_API_KEY
+    gpt-4o-mini,concurrency=32,timeout=120           # a model, then key=value overrides
+    model=Qwen/Qwen2.5-72B-Instruct,base_url=http://127.0.0.1:8000/v1,api_key_env=VLLM_KEY
+
+The first comma-separated item may be ``[openai:]MODEL`` (no ``=``); the rest are ``key=value``
+pairs naming :class:`JudgeConfig` fields. The key itself is never part of the configuration:
+``api_key_env`` names the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lmms_eval.api.errors import UsageError, did_you_mean
+from lmms_eval.api.model import parse_kv_string
+
+_PROVIDERS = {"openai": None}
+
+
+class JudgeConfig(BaseModel):
+    """Settings of the LLM judge. Every field is recorded in the results (the key is not)."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    model: str = Field(description="judge model name, e.g. gpt-4o-2024-11-20")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None = api.openai.com")
+    api_key_env: str = Field("OPENAI_API_KEY", description="NAME of the environment variable holding the key")
+    concurrency: int = Field(8, ge=1, description="judge calls in flight at once")
+    timeout: float = Field(600.0, gt=0, description="seconds per call attempt")
+    max_retries: int = Field(5, ge=0, description="extra attempts on 429/5xx/timeouts/connection errors")
+    backoff_initial: float = Field(1.0, ge=0)
+    backoff_max: float = Field(60.0, ge=0)
+    temperature: float = Field(0.0, ge=0)
+    max_tokens: int = Field(1024, ge=1, description="reply budget per judge call")
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    seed: int | None = None
+    cache_path: str | None = Field(None, description="SQLite cache file; default: <run dir>/judge_cache.sqlite")
+    extra_body: dict[str, Any] | None = None
+
+    def call_params(self) -> dict[str, Any]:
+        """Chat-completions parameters sent with every judge call."""
+        params: dict[str, Any] = {"temperature": self.temperature, self.max_tokens_param: self.max_tokens}
+        if self.seed is not None:
+            params["seed"] = self.seed
+        if self.extra_body:
+            params["extra_body"] = dict(self.extra_body)
+        return params
+
+    def describe(self) -> dict[str, Any]:
+        """What the results record about the judge."""
+        return self.model_dump(mode="json")
+
+    def client_settings(self) -> Any:
+        from lmms_eval.clients.openai_chat import ClientSettings
+
+        return ClientSettings(
+            base_url=self.base_url, api_key_env=self.api_key_env, timeout=self.timeout, max_retries=self.max_retries,
+            max_concurrency=self.concurrency, backoff_initial=self.backoff_initial, backoff_max=self.backoff_max,
+        )
+
+
+def parse_judge_arg(text: str | dict[str, Any] | JudgeConfig) -> JudgeConfig:
+    """``--judge`` string (or dict) -> :class:`JudgeConfig` (see the module docstring)."""
+    if isinstance(text, JudgeConfig):
+        return text
+    if isinstance(text, dict):
+        values = dict(text)
+    else:
+        text = text.strip()
+        if not text:
+            raise UsageError("--judge is empty; give e.g. --judge openai:gpt-4o-2024-11-20")
+        head, sep, rest = text.partition(",")
+        values = {}
+        if "=" not in head:
+            provider, colon, name = head.partition(":")
+            if colon and provider in _PROVIDERS:
+                values["model"] = name.strip()
+                if _PROVIDERS[provider]:
+                    values["base_url"] = _PROVIDERS[provider]
+            else:
+                values["model"] = head.strip()
+            text = rest if sep else ""
+        values.update(parse_kv_string(text))
+    fields = JudgeConfig.model_fields
+    for key in values:
+        if key not in fields:
+            raise UsageError(f"--judge has no setting {key!r}.{did_you_mean(key, fields)} Known: {', '.join(fields)}")
+    if not values.get("model"):
+        raise UsageError("--judge needs a model, e.g. --judge openai:gpt-4o-2024-11-20 or model=NAME,base_url=URL")
+    values["model"] = str(values["model"])
+    try:
+        return JudgeConfig(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UsageError(f"--judge setting {'.'.join(map(str, first['loc']))!r}: {first['msg']}") from None
+
+
+def default_cache_path(run_dir: str | None = None) -> str:
+    """``<run_dir>/judge_cache.sqlite``, else ``$LMMS_EVAL_CACHE/judge_cache.sqlite``
+    (default ``~/.cache/lmms_eval``)."""
+    if run_dir:
+        return os.path.join(run_dir, "judge_cache.sqlite")
+    base = os.environ.get("LMMS_EVAL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "lmms_eval")
+    return os.path.join(base, "judge_cache.sqlite")

@@ -1,0 +1,136 @@
+"""What a task asks of the judge: :class:`JudgeSpec`, the ``judge:`` block of a task YAML.
+
+Example (binary grading after an exact-match rule, judge only where the rule says 0)::
+
+    judge:
+      type: binary
+      template: judge_prompt.jinja     # file next to the YAML, or a built-in name
+      cascade: [exact_match]           # rule metrics tried first (names in the METRICS registry)
+      question: question               # doc column (or a jinja template) for {{ question }}
+      image: image                     # optional: doc column with an image shown to the judge
+
+Grading types and the per-sample value stored under ``"<metric>,<filter>"``:
+
+=================== =================================================================== =====================
+type                what the judge is asked                                             value
+=================== =================================================================== =====================
+``binary``          is the prediction the same answer as the reference?                 1.0 / 0.0
+``rating``          rate the response ``rating_range`` (default 1..10): ``[[N]]``        N
+``pairwise_rating`` rate (reference, prediction) side by side, asked in both orders      mean of the two scores
+                                                                                        the prediction got
+``rubric``          score each component 0..weight, JSON reply (MIA-Bench)               sum(scores)/sum(weights)
+``extract``         extract the final answer from the raw response (MathVista)           ``score_with`` metric of
+                                                                                        the extracted answer
+=================== =================================================================== =====================
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+GradingType = Literal["binary", "rating", "pairwise_rating", "rubric", "extract"]
+
+DEFAULT_METRIC: dict[str, str] = {
+    "binary": "judge_correct",
+    "rating": "judge_rating",
+    "pairwise_rating": "judge_pairwise_rating",
+    "rubric": "judge_rubric",
+    "extract": "judge_extract",
+}
+
+
+class Component(BaseModel):
+    """One rubric component and its weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    weight: float = Field(gt=0)
+
+
+class RuleSpec(BaseModel):
+    """A rule metric of the cascade: a registered metric name plus its keyword arguments."""
+
+    model_config = ConfigDict(extra="allow")
+
+    metric: str
+
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class JudgeSpec(BaseModel):
+    """The ``judge:`` block of a task (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: GradingType
+    template: str | None = Field(None, description="template file (task folder) or built-in name; default: the type")
+    system_template: str | None = None
+    metric: str | None = Field(None, description="name of the produced metric; default judge_<type>")
+    filters: list[str] | None = Field(None, description="filter pipelines whose answers are judged; default all")
+    cascade: list[Union[str, RuleSpec]] = Field(default_factory=list, description="rule metrics tried first")
+    judge_when: Literal["not_correct", "unparsed"] = "not_correct"
+    rule_threshold: float = Field(1.0, description="a rule value at or above this decides 'correct'")
+    score_with: Union[str, RuleSpec, None] = Field(None, description="extract: metric applied to the extracted answer")
+    question: str | None = Field(None, description="doc column or jinja template; default: the prompt's user text")
+    image: str | None = Field(None, description="doc column holding an image to show the judge")
+    rating_range: tuple[float, float] = (1.0, 10.0)
+    verdict_pattern: str | None = Field(None, description="binary/rating: regex whose group 1 is the verdict")
+    labels: dict[Literal["correct", "incorrect"], list[str]] | None = None
+    components: list[Component] | None = None
+    components_field: str | None = None
+    weights_field: str | None = None
+    variables: dict[str, Any] = Field(default_factory=dict, description="extra constants for the template")
+
+    @model_validator(mode="after")
+    def _check(self) -> "JudgeSpec":
+        if self.cascade and self.type not in ("binary", "extract"):
+            raise ValueError(f"cascade only applies to binary and extract grading, not {self.type}")
+        if self.type == "extract" and self.score_with is None and not self.cascade:
+            raise ValueError("extract grading needs score_with (a metric for the extracted answer) or a cascade")
+        if self.type == "rubric" and not self.components and not self.components_field:
+            raise ValueError("rubric grading needs components (a list of {name, weight}) or components_field")
+        if self.rating_range[0] >= self.rating_range[1]:
+            raise ValueError("rating_range must be [low, high] with low < high")
+        return self
+
+    @property
+    def metric_name(self) -> str:
+        return self.metric or DEFAULT_METRIC[self.type]
+
+    @property
+    def template_name(self) -> str:
+        return self.template or self.type
+
+    def rules(self) -> list[RuleSpec]:
+        return [RuleSpec(metric=r) if isinstance(r, str) else r for r in self.cascade]
+
+    def scorer(self) -> RuleSpec | None:
+        """The metric that scores an extracted answer (``score_with``, else the first rule)."""
+        if self.score_with is not None:
+            return RuleSpec(metric=self.score_with) if isinstance(self.score_with, str) else self.score_with
+        rules = self.rules()
+        return rules[0] if rules else None
+
+
+def parse_spec(raw: dict[str, Any] | JudgeSpec, source: str = "task YAML") -> JudgeSpec:
+    """Validate a ``judge:`` block; errors name ``source`` (the task YAML) in one line."""
+    from pydantic import ValidationError
+
+    from lmms_eval.api.errors import ConfigError
+    from lmms_eval.api.task_config import validate_config
+
+    if isinstance(raw, JudgeSpec):
+        return raw
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the judge block must be a mapping with at least 'type'")
+    try:
+        return JudgeSpec(**raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if not first["loc"]:
+            raise ConfigError(f"{source}: judge: {first['msg'].removeprefix('Value error, ')}") from None
+    return validate_config(JudgeSpec, raw, f"{source} judge block")
