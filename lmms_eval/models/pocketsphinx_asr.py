@@ -8,6 +8,7 @@ long-form demo task measures unchunked transcription. Text prompts are ignored.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,6 +55,11 @@ class PocketSphinxASR(Model):
 
         pcm = (np.clip(wave, -1.0, 1.0) * 32767.0).astype("<i2")
         with self._lock:
+            with warnings.catch_warnings():
+                # start_stream is deprecated but resets the noise statistics, so a result does
+                # not depend on which audio the decoder heard before (batching, resume).
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self._decoder.start_stream()
             self._decoder.start_utt()
             self._decoder.process_raw(pcm.tobytes(), full_utt=True)
             self._decoder.end_utt()

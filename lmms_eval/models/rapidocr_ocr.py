@@ -40,12 +40,31 @@ class RapidOCRReader(Model):
         except ImportError:
             raise UsageError("model 'rapidocr' needs: pip install 'lmms_eval[demo]'") from None
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        params: dict[str, Any] = {}
-        if self.config.threads:
-            params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.config.threads
-        self._engine = RapidOCR(params=params) if params else RapidOCR()
+        self._engine = RapidOCR(params=self._params())
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         self._lock = threading.Lock()
+
+    def _params(self) -> dict[str, Any]:
+        """Engine settings: the wheel's own model files (so nothing is ever downloaded), no
+        up-scaling of small images (the default scales them to 736 px: slow, and it splits
+        words), no rotation classifier (the text of these tasks is upright)."""
+        import os
+
+        import rapidocr
+
+        models = os.path.join(os.path.dirname(rapidocr.__file__), "models")
+        params: dict[str, Any] = {
+            "Global.log_level": "error",
+            "Global.use_cls": False,
+            "Det.limit_type": "max",
+            "Det.limit_side_len": 960,
+            "Det.model_path": os.path.join(models, "PP-OCRv6_det_small.onnx"),
+            "Rec.model_path": os.path.join(models, "PP-OCRv6_rec_small.onnx"),
+            "Cls.model_path": os.path.join(models, "ch_ppocr_mobile_v2.0_cls_mobile.onnx"),
+        }
+        if self.config.threads:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.config.threads
+        return params
 
     def read_text(self, image: Any) -> str:
         """All recognised lines of a PIL image, top-to-bottom then left-to-right."""
