@@ -80,6 +80,7 @@ class TaskConfig(BaseModel):
     output_type: Literal["generate_until"] = "generate_until"
     lmms_eval_specific_kwargs: dict[str, dict[str, Any]] = Field(default_factory=dict)
     repeats: int = 1
+    judge: dict[str, Any] | None = None
     num_fewshot: Literal[0] = 0
     metadata: dict[str, Any] = Field(default_factory=dict)
 

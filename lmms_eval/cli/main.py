@@ -44,6 +44,8 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--max_error_rate", type=float,
                    help="exit non-zero when more than this share of samples failed (default 0)")
     p.add_argument("--bootstrap_iters", type=int, help="bootstrap resamples for non-mean metrics' stderr")
+    p.add_argument("--judge", help="LLM judge for tasks with a judge: block, e.g. openai:gpt-4o-2024-11-20 "
+                                   "or model=NAME,base_url=URL,api_key_env=VAR (see docs/judge.md)")
     p.add_argument("--verbosity", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     p.add_argument("--no_progress", action="store_true", help="hide the progress bar")
     return p
@@ -66,7 +68,7 @@ def _run_config(args: argparse.Namespace) -> Any:
         values.update(read_yaml_file(args.config))
     for key in ("model", "model_args", "tasks", "batch_size", "max_batch_tokens", "limit", "offset", "output_path",
                 "log_samples", "include_path", "gen_kwargs", "seed", "predict_only", "resume", "max_error_rate",
-                "bootstrap_iters"):
+                "bootstrap_iters", "judge"):
         value = getattr(args, key)
         if value is not None:
             values[key] = value
@@ -146,11 +148,12 @@ def cmd_score(argv: Sequence[str]) -> int:
     p.add_argument("--include_path", action="append", help="extra folder of task YAMLs")
     p.add_argument("--bootstrap_iters", type=int)
     p.add_argument("--max_error_rate", type=float)
+    p.add_argument("--judge", help="judge to (re-)run for tasks with a judge: block (default: the run's own)")
     args = p.parse_args(argv)
     from lmms_eval.engine.rescore import rescore_run
     from lmms_eval.reporting.table import results_table
 
-    outcome = rescore_run(args.run_dir, args.include_path, args.bootstrap_iters, args.max_error_rate)
+    outcome = rescore_run(args.run_dir, args.include_path, args.bootstrap_iters, args.max_error_rate, args.judge)
     print(results_table(outcome.results))
     print(f"\nresults: {outcome.run_dir}/results.json")
     if outcome.exit_code:

@@ -34,6 +34,7 @@ from lmms_eval.tasks.task import Task
 
 log = logging.getLogger("lmms_eval")
 
+GENERATED = ("ok", "judge_error")
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
 
@@ -205,7 +206,10 @@ class Evaluator:
             return RunOutcome({}, run_dir, 0, "", counts)
         if dist.enabled:
             self._merge_rank_logs(run_dir)
+        judge_info = run_judges(self.selection, self.cfg, run_dir, self.records)
         results = self.build_results(run_dir)
+        if judge_info is not None:
+            results["judge"] = judge_info
         results["timing"] = {
             "total_seconds": round(time.time() - started, 3),
             "generation_seconds": round(gen_seconds, 3),
@@ -249,7 +253,8 @@ class Evaluator:
             self.stores[name] = SampleStore(samples_path(run_dir, name, rank))
             previous = read_task_logs(run_dir, name, repair=self.dist.is_main) if resumed else {}
             self.records[name] = {k: agg.slim(v) for k, v in previous.items()}
-            finished = {k: v for k, v in previous.items() if v.get("status") == "ok"}
+            # a sample whose only failure was its judge is generated; re-judging needs no model
+            finished = {k: v for k, v in previous.items() if v.get("status") in GENERATED}
             done[name] = finished
             for index in task.doc_ids(self.cfg.limit, self.cfg.offset):
                 for repeat in range(task.config.repeats):
@@ -386,6 +391,40 @@ def score_record(record: dict[str, Any], task: Task, doc: dict[str, Any], predic
     except Exception as exc:  # noqa: BLE001 - a scoring bug must not stop the run
         record.update(status="error", error=f"scoring failed: {type(exc).__name__}: {exc}")
     return record
+
+
+def run_judges(
+    selection: TaskSelection, cfg: RunConfig, run_dir: str,
+    memory: dict[str, dict[str, dict[str, Any]]] | None = None,
+) -> dict[str, Any] | None:
+    """The judge stage: for each task with a ``judge:`` block, judge its logged samples.
+
+    Runs after generation and before aggregation, from the sample logs (so ``lmms-eval score``
+    can do the same without the model). Replies are cached, so re-running costs no calls.
+    Returns what the results record about the judge, or None when no task asks for one.
+    """
+    tasks = {n: t for n, t in selection.tasks.items() if t.judge_spec is not None}
+    if not tasks:
+        return None
+    if cfg.judge is None:
+        log.warning("tasks %s define a judge but no --judge was given: their judge metrics are not computed",
+                    sorted(tasks))
+        return {"config": None, "summary": {}, "skipped": sorted(tasks)}
+    from lmms_eval.judge import judge_records_sync, judge_summary
+
+    summary = {}
+    for name, task in tasks.items():
+        records = agg.ordered_records(task, run_dir)
+        loader = (lambda r, t=task: t.doc(r["index"])) if task.judge_spec.image else None
+        judge_records_sync(
+            records, task.judge_spec, cfg.judge, run_dir=run_dir, template_dir=task.yaml_dir,
+            doc_loader=loader, show_progress=cfg.show_progress,
+        )
+        SampleStore(samples_path(run_dir, name)).rewrite(records)
+        if memory is not None:
+            memory[name] = {r["id"]: agg.slim(r) for r in records}
+        summary[name] = judge_summary(records)
+    return {"config": cfg.judge.describe(), "summary": summary}
 
 
 def _mean_latency(records: dict[str, dict[str, dict[str, Any]]]) -> float | None:

@@ -32,6 +32,7 @@ class RunConfig(BaseModel):
     resume: bool = False
     max_error_rate: float = 0.0
     bootstrap_iters: int = 100
+    judge: Any = None  # a lmms_eval.judge.JudgeConfig; not part of the resume key
     verbosity: str = "INFO"
     show_progress: bool = True
 
@@ -46,6 +47,15 @@ class RunConfig(BaseModel):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("judge", mode="before")
+    @classmethod
+    def _judge(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        from lmms_eval.judge.config import parse_judge_arg
+
+        return parse_judge_arg(value)
 
     @field_validator("batch_size", mode="before")
     @classmethod

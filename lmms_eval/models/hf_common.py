@@ -17,20 +17,21 @@ What lives here, each usable on its own:
   new tokens, counting prompt and completion tokens. The Qwen2-VL/Qwen2.5-VL, LLaVA-OneVision,
   LLaVA-Video and generic ``hf_chat`` adapters are thin subclasses of it.
 
-Frame-sampling hints on a :class:`~lmms_eval.api.messages.Video` part: ``fps`` is the rate of
-the frames the model should see (for a file: sample at this rate; for pre-extracted frames:
-the rate they were extracted at), ``max_frames`` caps the count together with the adapter's own
-``max_frames`` (the smaller wins), ``frame_indices`` picks exact frames.
+Frame-sampling hints on a :class:`~lmms_eval.api.messages.Video` part: for a video file,
+``fps`` is the rate to sample at (else the adapter's ``fps``); for pre-extracted frames or a
+folder of frame images, ``fps`` is the rate they were extracted at (so the adapter's ``fps``
+can resample them and the model learns their timing). ``max_frames`` caps the count together
+with the adapter's own ``max_frames`` (the smaller wins); ``frame_indices`` picks exact frames.
+Readers tried for files: PyAV (the ``video`` extra), decord, OpenCV (``opencv-python-headless``).
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import math
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -462,37 +463,46 @@ def _stack(frames: list[np.ndarray], where: str) -> np.ndarray:
     return np.stack(frames)
 
 
+FramePicker = Callable[[int, "float | None", "float | None", "int | None"], list[int]]
+
+
 def load_video(video: Video, fps: float | None = None, max_frames: int | None = None,
-               multiple_of: int = 1, min_frames: int = 1, backend: str | None = None) -> VideoClip:
+               multiple_of: int = 1, min_frames: int = 1, backend: str | None = None,
+               picker: FramePicker | None = None) -> VideoClip:
     """Decode and sample one video part into a :class:`VideoClip`.
 
     Sources, in order: ``video.frames`` (pre-extracted: PIL images, arrays or image paths),
     ``video.path`` naming a folder of frame images (sorted by name), or a video file read with
-    PyAV, decord or OpenCV (first installed, or ``backend``). ``video.fps``/``video.max_frames``
-    override/cap the adapter's ``fps``/``max_frames``; ``video.frame_indices`` picks exact frames.
-    """
-    want_fps = video.fps if video.fps is not None else fps
-    caps = [m for m in (video.max_frames, max_frames) if m]
-    cap = min(caps) if caps else None
+    PyAV, decord or OpenCV (the first installed, or ``backend``).
 
-    def pick(total: int, native_fps: float | None) -> list[int]:
+    Which frames: ``video.frame_indices`` when given; else ``picker(total, native_fps,
+    target_fps, max_frames)`` (default :func:`sample_frame_indices` with ``multiple_of`` and
+    ``min_frames``). ``max_frames`` is the smaller of the adapter's and ``video.max_frames``.
+    For a file, ``native_fps`` comes from the container and ``target_fps`` is ``video.fps`` or
+    else ``fps``; for frames and folders, ``video.fps`` is their own (native) rate, if known,
+    and ``target_fps`` is the adapter's ``fps``.
+    """
+    caps = [int(m) for m in (video.max_frames, max_frames) if m]
+    cap = min(caps) if caps else None
+    if picker is None:
+        def picker(total: int, native: float | None, target: float | None, limit: int | None) -> list[int]:
+            return sample_frame_indices(total, native, target, limit, multiple_of, min_frames)
+
+    def pick(total: int, native: float | None, target: float | None) -> list[int]:
         if video.frame_indices is not None:
             bad = [i for i in video.frame_indices if not 0 <= int(i) < total]
             if bad:
                 raise SampleError(f"video frame_indices {bad[:5]} outside 0..{total - 1}")
             return [int(i) for i in video.frame_indices]
-        return sample_frame_indices(total, native_fps, want_fps, cap, multiple_of, min_frames)
+        return picker(total, native, target, cap)
 
     if video.frames is not None:
         total = len(video.frames)
         if total == 0:
             raise SampleError("video part has an empty frame list")
-        # Pre-extracted frames: video.fps is the rate they were taken at; keep them all unless capped.
-        native = video.fps
-        wanted = (pick(total, None) if video.frame_indices is not None
-                  else sample_frame_indices(total, None, None, cap, multiple_of, min_frames))
+        wanted = pick(total, video.fps, fps)
         frames = [_frame_array(video.frames[i]) for i in wanted]
-        return VideoClip(_stack(frames, "frames"), wanted, total, native, "frames")
+        return VideoClip(_stack(frames, "frames"), wanted, total, video.fps, "frames")
     if not video.path:
         raise SampleError("video part has neither frames nor path")
     path = str(video.path)
@@ -500,21 +510,20 @@ def load_video(video: Video, fps: float | None = None, max_frames: int | None = 
         files = sorted(f for f in os.listdir(path) if f.lower().endswith(IMAGE_EXTENSIONS))
         if not files:
             raise SampleError(f"video folder {path} holds no frame images ({', '.join(IMAGE_EXTENSIONS)})")
-        native = video.fps
-        wanted = (pick(len(files), None) if video.frame_indices is not None
-                  else sample_frame_indices(len(files), None, None, cap, multiple_of, min_frames))
+        wanted = pick(len(files), video.fps, fps)
         frames = [_frame_array(os.path.join(path, files[i])) for i in wanted]
-        return VideoClip(_stack(frames, path), wanted, len(files), native, "folder")
+        return VideoClip(_stack(frames, path), wanted, len(files), video.fps, "folder")
     if not os.path.exists(path):
         raise SampleError(f"video file not found: {path}")
     names = [backend] if backend else video_backends()
     if not names:
         raise SampleError(f"cannot decode video {path}: no video reader installed; "
                           "`pip install av` (or give pre-extracted frames / a folder of frame images)")
+    target = video.fps if video.fps is not None else fps
     errors = []
     for name in names:
         try:
-            frames, wanted, total, native = _READERS[name](path, pick)
+            frames, wanted, total, native = _READERS[name](path, lambda t, n: pick(t, n, target))
         except SampleError:
             raise
         except Exception as exc:  # a reader that cannot handle this container: try the next one
@@ -544,8 +553,6 @@ class HFConfig(ModelConfig):
     system_prompt: str | None = None
     max_new_tokens: int = 1024
     """Used when a task's gen_kwargs give no ``max_new_tokens``."""
-    max_frames: int | None = 32
-    fps: float | None = None
 
 
 @dataclass
@@ -574,6 +581,8 @@ class HFProcessorModel(Model):
     Config: ClassVar[type[ModelConfig]] = HFConfig
     #: Frames per video are rounded down to a multiple of this (Qwen2-VL pairs frames).
     frame_multiple: ClassVar[int] = 1
+    #: Frame rate assumed for pre-extracted frames whose rate is unknown (None: leave unknown).
+    frames_fps_fallback: ClassVar[float | None] = None
     #: Tokenizer padding side for batches; left is what decoder-only generation needs.
     padding_side: str = "left"
 
@@ -592,7 +601,8 @@ class HFProcessorModel(Model):
             raise UsageError(f"{cfg.pretrained}: its processor has no chat template; "
                              "use a chat/instruct checkpoint or add chat_template.jinja to the folder")
         self.model = self.load_model()
-        self._stop_cache: dict[tuple[str, ...], Any] = {}
+        #: Modalities this checkpoint really takes (subclasses may narrow by the processor).
+        self.accepts: set[str] = set(self.modalities)
 
     # ---- loading
     def load_processor(self) -> Any:
@@ -633,8 +643,8 @@ class HFProcessorModel(Model):
     # ---- per-request preparation (overridable hooks)
     def load_clip(self, video: Video) -> VideoClip:
         """Decode and sample one video with the adapter's ``fps``/``max_frames``."""
-        cfg: HFConfig = self.config  # type: ignore[assignment]
-        return load_video(video, fps=cfg.fps, max_frames=cfg.max_frames, multiple_of=self.frame_multiple)
+        return load_video(video, fps=getattr(self.config, "fps", None),
+                          max_frames=getattr(self.config, "max_frames", None), multiple_of=self.frame_multiple)
 
     def images_kwargs(self) -> dict[str, Any]:
         """Extra ``images_kwargs`` for the processor call."""
@@ -645,22 +655,32 @@ class HFProcessorModel(Model):
         processor must not sample again; metadata tells it their timing."""
         from transformers.video_utils import VideoMetadata
 
-        meta = [VideoMetadata(total_num_frames=c.total_frames, fps=c.native_fps, duration=c.duration,
-                              frames_indices=list(c.indices), height=int(c.frames.shape[1]),
-                              width=int(c.frames.shape[2])) for c in clips]
+        meta = []
+        for c in clips:
+            rate = c.native_fps or self.frames_fps_fallback
+            meta.append(VideoMetadata(total_num_frames=c.total_frames, fps=rate,
+                                      duration=c.total_frames / rate if rate else None,
+                                      frames_indices=list(c.indices), height=int(c.frames.shape[1]),
+                                      width=int(c.frames.shape[2])))
         return {"do_sample_frames": False, "video_metadata": meta}
 
     def audio_rate(self) -> int:
         fe = getattr(self.processor, "feature_extractor", None)
         return int(getattr(fe, "sampling_rate", 16000) or 16000)
 
+    def edit_chat(self, chat: ChatInput, clips: list[VideoClip]) -> None:
+        """Hook to adjust the chat messages once videos are sampled (e.g. add frame times)."""
+
     def render_prompt(self, chat: ChatInput, request: Request) -> str:
         """Apply the processor's chat template (continuing a trailing assistant turn)."""
         continue_final = bool(chat.messages) and chat.messages[-1]["role"] == "assistant"
+        extra: dict[str, Any] = {}
+        if not getattr(self.processor, "chat_template", None) and self.processor is not self.tokenizer:
+            extra["chat_template"] = self.tokenizer.chat_template  # only the tokenizer carries one
         try:
             return self.processor.apply_chat_template(
                 chat.messages, tokenize=False, add_generation_prompt=not continue_final,
-                continue_final_message=continue_final)
+                continue_final_message=continue_final, **extra)
         except Exception as exc:
             raise SampleError(f"chat template failed: {exc}") from exc
 
@@ -669,7 +689,7 @@ class HFProcessorModel(Model):
         chat = to_hf_chat(request.messages, cfg.system_prompt)
         kinds = {"image": chat.images, "video": chat.videos, "audio": chat.audios}
         for kind, parts in kinds.items():
-            if parts and kind not in self.modalities:
+            if parts and kind not in self.accepts:
                 raise SampleError(f"model {self.name!r} does not take {kind} input")
         images = [p.load() for p in chat.images]
         clips = [self.load_clip(v) for v in chat.videos]
@@ -677,6 +697,7 @@ class HFProcessorModel(Model):
         extra: dict[str, Any] = {}
         if clips:
             extra["video_frames"] = [len(c.indices) for c in clips]
+        self.edit_chat(chat, clips)
         return Prepared(index, self.render_prompt(chat, request), images, clips, audios,
                         map_gen_kwargs(request.gen_kwargs, cfg.max_new_tokens), extra)
 
@@ -714,10 +735,11 @@ class HFProcessorModel(Model):
         if audios:
             call["audio"] = audios
             call["audio_kwargs"] = {"sampling_rate": self.audio_rate()}
+        previous = self.tokenizer.padding_side
         try:
             return self.processor(**call)
         finally:
-            self.tokenizer.padding_side = "left"
+            self.tokenizer.padding_side = previous
 
     def stop_criteria(self, stops: tuple[str, ...], prompt_len: int) -> Any:
         from transformers import StoppingCriteriaList

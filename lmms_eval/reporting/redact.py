@@ -21,15 +21,22 @@ def redact_text(text: str) -> str:
 
 
 def redact(value: Any) -> Any:
-    """A copy of ``value`` with secret-named keys masked and secret-looking strings masked."""
+    """A copy of ``value`` with secret-named keys masked and secret-looking strings masked.
+
+    Keys ending in ``_env`` name an environment variable (``api_key_env: OPENAI_API_KEY``),
+    not a secret, and keys about ``tokens`` are counts or settings; both are kept.
+    """
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if isinstance(key, str) and _SECRET_KEY.search(key) and item not in (None, False, True, ""):
-                if "tokens" in key.lower() and isinstance(item, (int, float, list)):
-                    out[key] = redact(item)  # max_new_tokens, prompt_tokens: counts, not secrets
-                else:
-                    out[key] = REDACTED
+            # ``*_env`` names an environment variable; ``*tokens*`` (plural) are counts and
+            # settings such as max_new_tokens or max_tokens_param, not credentials.
+            secret_named = (
+                isinstance(key, str) and _SECRET_KEY.search(key) and not key.endswith("_env")
+                and "tokens" not in key.lower()
+            )
+            if secret_named and item not in (None, False, True, ""):
+                out[key] = REDACTED
             else:
                 out[key] = redact(item)
         return out

@@ -58,7 +58,18 @@ class Task:
         raw = load_yaml_with_includes(path)
         resolved = resolve_functions(raw)
         config = validate_config(TaskConfig, resolved, path)
-        return cls(config, raw, path)
+        task = cls(config, raw, path)
+        _ = task.judge_spec  # validate the judge block now, naming this file
+        return task
+
+    @cached_property
+    def judge_spec(self) -> Any:
+        """The validated ``judge:`` block (a :class:`lmms_eval.judge.JudgeSpec`), or None."""
+        if not self.config.judge:
+            return None
+        from lmms_eval.judge.spec import parse_spec
+
+        return parse_spec(self.config.judge, self.yaml_path)
 
     @property
     def name(self) -> str:
@@ -345,6 +356,10 @@ class Task:
             if hib is None:
                 hib = registered.higher_is_better if registered is not None else True
             return fn, hib
+        if self.judge_spec is not None and metric_name == self.judge_spec.metric_name:
+            from lmms_eval.metrics import aggregation_by_name
+
+            return aggregation_by_name("mean"), True
         raise UsageError(f"task {self.name!r} has no metric {metric_name!r}")
 
     def dataset_info(self) -> dict[str, Any]:
