@@ -92,12 +92,18 @@ def cmd_evaluate(argv: Sequence[str]) -> int:
     cfg = _run_config(args)
     from lmms_eval.engine.distributed import DistContext
     from lmms_eval.engine.evaluator import Evaluator
-    from lmms_eval.reporting.table import results_table
 
     dist = DistContext.from_env()
     outcome = Evaluator(cfg, dist=dist).run()
     if not dist.is_main:
         return 0
+    return _report(outcome)
+
+
+def _report(outcome: Any) -> int:
+    """Print a finished run's table and where its results are; return its exit code."""
+    from lmms_eval.reporting.table import results_table
+
     print(results_table(outcome.results))
     print(f"\nresults: {outcome.run_dir}/results.json")
     if outcome.exit_code:
@@ -151,14 +157,9 @@ def cmd_score(argv: Sequence[str]) -> int:
     p.add_argument("--judge", help="judge to (re-)run for tasks with a judge: block (default: the run's own)")
     args = p.parse_args(argv)
     from lmms_eval.engine.rescore import rescore_run
-    from lmms_eval.reporting.table import results_table
 
     outcome = rescore_run(args.run_dir, args.include_path, args.bootstrap_iters, args.max_error_rate, args.judge)
-    print(results_table(outcome.results))
-    print(f"\nresults: {outcome.run_dir}/results.json")
-    if outcome.exit_code:
-        print(f"{PROG}: {outcome.message}", file=sys.stderr)
-    return outcome.exit_code
+    return _report(outcome)
 
 
 def cmd_validate(argv: Sequence[str]) -> int:
