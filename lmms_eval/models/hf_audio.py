@@ -1,15 +1,14 @@
-"""Helpers shared by the Hugging Face audio adapters (``qwen2_audio``, ``aero``, ``whisper``).
+"""Audio-specific helpers of the Hugging Face audio adapters (``qwen2_audio``, ``aero``, ``whisper``).
 
-What lives here:
+The generic ``transformers`` parts (device/dtype choice, loading, gen_kwargs mapping, stop
+strings, left-padded batched ``generate``, token counting) live in
+:mod:`lmms_eval.models.hf_common`, shared with the vision adapters. What lives here:
 
-* :class:`HFAudioConfig`: the arguments every audio adapter takes (checkpoint, dtype, device, ...).
-* loading helpers: device/dtype choice and ``from_pretrained`` keyword arguments.
-* generation helpers: task ``gen_kwargs`` -> ``generate`` keyword arguments, stop strings,
-  new-token counting.
 * audio helpers: loading a request's audio at the feature extractor's rate, splitting long
   audio, the ``long_audio`` policy.
 * chat-LM helpers for processors that take ``text`` with audio placeholders plus a list of
-  clips (Qwen2-Audio, Aero): :class:`AudioJob`, :func:`run_audio_jobs`, :func:`gather_responses`.
+  clips (Qwen2-Audio, Aero): :class:`AudioJob`, :class:`ChatAudioRunner`,
+  :func:`gather_responses`, and the adapter base :class:`ChatAudioModel`.
 
 Model adapters may import torch at module import time (the registry loads them lazily).
 """
@@ -22,216 +21,30 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
 from pydantic import Field
 
 from lmms_eval.api.errors import SampleError, UsageError
-from lmms_eval.api.messages import Audio, Image, Message, Text, Video, resample
-from lmms_eval.api.model import ModelConfig
+from lmms_eval.api.messages import Message, resample
 from lmms_eval.api.request import Request, Response
+from lmms_eval.models.hf_common import (
+    Completion,
+    GenSettings,
+    HFModel,
+    HFModelConfig,
+    eos_token_ids,
+    generate_completions,
+    map_gen_kwargs,
+    pad_token_id,
+    to_hf_chat,
+)
 
 log = logging.getLogger(__name__)
 
 LongAudioPolicy = Literal["chunk", "truncate", "error"]
-
-
-class HFAudioConfig(ModelConfig):
-    """Arguments shared by the Hugging Face audio adapters (``--model_args k=v,...``)."""
-
-    pretrained: str
-    revision: str | None = None
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
-    device: str = "auto"
-    device_map: str | dict[str, Any] | None = None
-    attn_implementation: str | None = None
-    batch_size: int = Field(1, ge=1)
-    trust_remote_code: bool = False
-    max_new_tokens: int | None = Field(
-        None, ge=1, description="used when the task's gen_kwargs give no max_new_tokens"
-    )
-
-
-# ---- loading --------------------------------------------------------------------------------
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; anything else as given."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
-def resolve_dtype(dtype: str = "auto", device: str = "cpu") -> torch.dtype:
-    """``"auto"`` -> bfloat16 on a GPU, float32 on the CPU; else the named dtype."""
-    if dtype == "auto":
-        return torch.bfloat16 if str(device).startswith("cuda") else torch.float32
-    return {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}[dtype]
-
-
-def pretrained_kwargs(cfg: HFAudioConfig, dtype: torch.dtype) -> dict[str, Any]:
-    """Keyword arguments for ``*.from_pretrained`` built from the adapter's config."""
-    kwargs: dict[str, Any] = {"revision": cfg.revision, "dtype": dtype, "trust_remote_code": cfg.trust_remote_code}
-    if cfg.device_map is not None:
-        kwargs["device_map"] = cfg.device_map
-    if cfg.attn_implementation:
-        kwargs["attn_implementation"] = cfg.attn_implementation
-    return kwargs
-
-
-def load_or_explain(what: str, pretrained: str, loader: Callable[[], Any]) -> Any:
-    """Run ``loader``; turn a missing checkpoint or package into one clear UsageError."""
-    try:
-        return loader()
-    except (OSError, ValueError, ImportError) as exc:
-        raise UsageError(
-            f"cannot load the {what} of {pretrained!r}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-            f"(check pretrained=/revision=, that the checkpoint is downloaded or the hub reachable, and "
-            f"trust_remote_code=true for models that need it)"
-        ) from exc
-
-
-def place_model(model: Any, cfg: HFAudioConfig, device: str) -> Any:
-    """Move the model to ``device`` unless ``device_map`` already placed it; eval mode."""
-    if cfg.device_map is None:
-        model = model.to(device)
-    return model.eval()
-
-
-def release_memory() -> None:
-    """Return cached GPU memory after an adapter drops its model."""
-    import gc
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def input_device(model: Any) -> torch.device:
-    """Where the model's inputs must go (its first parameter's device)."""
-    return next(model.parameters()).device
-
-
-def describe_load(cfg: HFAudioConfig, device: str, dtype: torch.dtype) -> dict[str, Any]:
-    """The resolved loading choices, for ``describe()``."""
-    return {"device": device if cfg.device_map is None else f"device_map={cfg.device_map}", "dtype": str(dtype)}
-
-
-# ---- generation parameters ------------------------------------------------------------------
-
-_SAMPLING_KEYS = ("top_p", "top_k")
-_PASSED_KEYS = ("num_beams", "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "min_new_tokens")
-_KNOWN_KEYS = frozenset({"max_new_tokens", "temperature", "do_sample", "until", *_SAMPLING_KEYS, *_PASSED_KEYS})
-
-
-@dataclass
-class GenPlan:
-    """How one request's ``gen_kwargs`` map onto ``generate``: keyword arguments + stop strings."""
-
-    kwargs: dict[str, Any]
-    stops: tuple[str, ...] = ()
-    ignored: tuple[str, ...] = ()
-
-    def key(self) -> tuple:
-        """Hashable identity: requests with equal keys can share one ``generate`` call."""
-        return (tuple(sorted((k, repr(v)) for k, v in self.kwargs.items())), self.stops)
-
-
-def stop_strings(until: Any) -> tuple[str, ...]:
-    """The task's ``until`` (a string, a list of strings, or nothing) as a tuple of non-empty strings."""
-    if until is None:
-        return ()
-    if isinstance(until, str):
-        return (until,) if until else ()
-    return tuple(str(s) for s in until if s)
-
-
-def map_gen_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens: int | None) -> GenPlan:
-    """Map a task's ``gen_kwargs`` onto Hugging Face ``generate`` arguments.
-
-    * ``max_new_tokens``: as given, else ``default_max_new_tokens`` (the adapter's ``max_new_tokens``
-      argument; ``None`` leaves the checkpoint's own generation config in charge).
-    * ``temperature`` > 0 (or ``do_sample=True``) samples, with ``top_p``/``top_k`` when given;
-      otherwise decoding is greedy (``do_sample=False``), whatever the checkpoint's
-      ``generation_config.json`` says, so scores never depend on sampling luck unless the task asks.
-    * ``num_beams``, ``repetition_penalty``, ``length_penalty``, ``no_repeat_ngram_size``,
-      ``min_new_tokens`` pass through. ``until`` becomes stop strings. Other keys are reported in
-      ``GenPlan.ignored`` (and in each response's ``extra``), not silently used or dropped.
-    """
-    kwargs: dict[str, Any] = {}
-    max_new = gen_kwargs.get("max_new_tokens", default_max_new_tokens)
-    if max_new is not None:
-        kwargs["max_new_tokens"] = int(max_new)
-    temperature = gen_kwargs.get("temperature")
-    do_sample = gen_kwargs.get("do_sample")
-    sample = bool(do_sample) if do_sample is not None else (temperature is not None and float(temperature) > 0)
-    kwargs["do_sample"] = sample
-    if sample:
-        if temperature is not None and float(temperature) > 0:
-            kwargs["temperature"] = float(temperature)
-        for key in _SAMPLING_KEYS:
-            if gen_kwargs.get(key) is not None:
-                kwargs[key] = gen_kwargs[key]
-    else:
-        # Neutral values so a checkpoint's sampling defaults neither apply nor warn.
-        kwargs.update(temperature=1.0, top_p=1.0, top_k=None)
-    for key in _PASSED_KEYS:
-        if gen_kwargs.get(key) is not None:
-            kwargs[key] = gen_kwargs[key]
-    ignored = tuple(sorted(k for k in gen_kwargs if k not in _KNOWN_KEYS))
-    return GenPlan(kwargs=kwargs, stops=stop_strings(gen_kwargs.get("until")), ignored=ignored)
-
-
-def truncate_at_stop(text: str, stops: Sequence[str]) -> str:
-    """Cut ``text`` at the earliest occurrence of any stop string."""
-    cut = len(text)
-    for stop in stops:
-        at = text.find(stop)
-        if at != -1:
-            cut = min(cut, at)
-    return text[:cut]
-
-
-def completion_lengths(new_tokens: torch.Tensor, eos_ids: Sequence[int]) -> list[int]:
-    """Per row of generated ids: tokens up to and including the first end-of-sequence token.
-
-    Padding after an early stop is not counted, so the count does not depend on the batch.
-    """
-    out: list[int] = []
-    eos = torch.tensor(sorted(set(eos_ids)), dtype=new_tokens.dtype) if eos_ids else None
-    for row in new_tokens.cpu():
-        if eos is not None and row.numel():
-            hits = torch.nonzero(torch.isin(row, eos), as_tuple=False)
-            if hits.numel():
-                out.append(int(hits[0, 0]) + 1)
-                continue
-        out.append(int(row.numel()))
-    return out
-
-
-def eos_token_ids(model: Any, tokenizer: Any, extra_tokens: Sequence[str] = ()) -> list[int]:
-    """End-of-sequence ids: the generation config's, plus named chat tokens present in the vocab."""
-    ids: list[int] = []
-    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    if configured is None:
-        configured = tokenizer.eos_token_id
-    if configured is not None:
-        ids.extend(configured if isinstance(configured, (list, tuple)) else [configured])
-    vocab = tokenizer.get_vocab()
-    for token in extra_tokens:
-        if token in vocab and vocab[token] not in ids:
-            ids.append(vocab[token])
-    return [int(i) for i in ids]
-
-
-def pad_token_id(model: Any, tokenizer: Any, eos_ids: Sequence[int]) -> int | None:
-    """The id ``generate`` pads finished rows with: tokenizer's pad, generation config's, or EOS."""
-    for candidate in (tokenizer.pad_token_id, getattr(model.generation_config, "pad_token_id", None)):
-        if candidate is not None:
-            return int(candidate)
-    return int(eos_ids[0]) if eos_ids else None
 
 
 # ---- audio ----------------------------------------------------------------------------------
@@ -350,26 +163,27 @@ def chat_conversation(
 ) -> list[dict[str, Any]]:
     """Convert typed messages into the list-of-dicts chat format of Hugging Face processors.
 
-    The ``n``-th audio part (counting across turns) is replaced by ``audio_entries(n)``: one
-    placeholder dict per clip the processor will receive for it (Aero: one per 30 s chunk).
-    Assistant/system turns with only text become plain strings, as chat templates expect.
+    Built on :func:`~lmms_eval.models.hf_common.to_hf_chat`; the ``n``-th audio part (counting
+    across turns) is replaced by ``audio_entries(n)``: one placeholder dict per clip the
+    processor will receive for it (Aero: one per 30 s chunk). Assistant/system turns with only
+    text become plain strings, as chat templates expect.
     """
+    chat = to_hf_chat(messages)
+    if chat.images or chat.videos:
+        raise SampleError(f"{'image' if chat.images else 'video'} parts are not supported by audio models")
     conversation: list[dict[str, Any]] = []
     audio_index = 0
-    for message in messages:
+    for message in chat.messages:
         content: list[dict[str, Any]] = []
-        for part in message.content:
-            if isinstance(part, Text):
-                content.append({"type": "text", "text": part.text})
-            elif isinstance(part, Audio):
+        for part in message["content"]:
+            if part["type"] == "audio":
                 content.extend(audio_entries(audio_index))
                 audio_index += 1
-            elif isinstance(part, (Image, Video)):
-                raise SampleError(f"{part.type} parts are not supported by audio models")
-        if message.role in ("system", "assistant") and all(c["type"] == "text" for c in content):
-            conversation.append({"role": message.role, "content": "".join(c["text"] for c in content)})
-        else:
-            conversation.append({"role": message.role, "content": content})
+            else:
+                content.append(part)
+        if message["role"] in ("system", "assistant") and all(c["type"] == "text" for c in content):
+            content = "".join(c["text"] for c in content)  # type: ignore[assignment]
+        conversation.append({"role": message["role"], "content": content})
     return conversation
 
 
@@ -400,16 +214,7 @@ class AudioJob:
     piece: int
     prompt: str
     clips: list[np.ndarray]
-    plan: GenPlan
-
-
-@dataclass
-class JobOutput:
-    """What one job produced: decoded new text (stop strings applied) and its token counts."""
-
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
+    settings: GenSettings
 
 
 def processor_audio_keyword(processor: Any) -> str:
@@ -431,19 +236,20 @@ class ChatAudioRunner:
     batch_size: int
     eos_ids: list[int]
     pad_id: int | None
+    dtype: torch.dtype | None = None
     calls: list[int] = field(default_factory=list)  # batch sizes of each generate call (for tests/logs)
 
-    def run(self, jobs: Sequence[AudioJob]) -> dict[tuple[int, int], JobOutput]:
+    def run(self, jobs: Sequence[AudioJob]) -> dict[tuple[int, int], Completion]:
         """Generate for every job; returns outputs keyed by ``(request_index, piece)``.
 
-        Jobs are grouped by generation plan, sorted by audio length (less padding), and run in
-        batches of ``batch_size``. An exception propagates: the engine then retries the requests
-        one by one, so one bad sample cannot take its neighbours down.
+        Jobs are grouped by generation settings, sorted by audio length (less padding), and run
+        in batches of ``batch_size``. An exception propagates: the engine then retries the
+        requests one by one, so one bad sample cannot take its neighbours down.
         """
-        out: dict[tuple[int, int], JobOutput] = {}
-        groups: dict[tuple, list[AudioJob]] = {}
+        out: dict[tuple[int, int], Completion] = {}
+        groups: dict[GenSettings, list[AudioJob]] = {}
         for job in jobs:
-            groups.setdefault(job.plan.key(), []).append(job)
+            groups.setdefault(job.settings, []).append(job)
         for group in groups.values():
             group = sorted(group, key=lambda j: -sum(len(c) for c in j.clips))
             for start in range(0, len(group), self.batch_size):
@@ -452,47 +258,22 @@ class ChatAudioRunner:
                     out[(job.request_index, job.piece)] = result
         return out
 
-    def _generate(self, batch: Sequence[AudioJob]) -> list[JobOutput]:
-        tokenizer = self.processor.tokenizer
+    def _generate(self, batch: Sequence[AudioJob]) -> list[Completion]:
         clips = [clip for job in batch for clip in job.clips]
         audio_kw = {processor_audio_keyword(self.processor): clips} if clips else {}
         inputs = self.processor(
             text=[job.prompt for job in batch], sampling_rate=self.rate, padding=True, return_tensors="pt", **audio_kw
         )
-        device = input_device(self.model)
-        dtype = next(self.model.parameters()).dtype
-        model_inputs = {
-            k: (v.to(device, dtype=dtype) if torch.is_floating_point(v) else v.to(device))
-            for k, v in inputs.items()
-            if isinstance(v, torch.Tensor)
-        }
-        plan = batch[0].plan
-        kwargs = dict(plan.kwargs)
-        if plan.stops:
-            kwargs.update(stop_strings=list(plan.stops), tokenizer=tokenizer)
-        if self.pad_id is not None:
-            kwargs["pad_token_id"] = self.pad_id
-        if self.eos_ids:
-            kwargs["eos_token_id"] = list(self.eos_ids)
         self.calls.append(len(batch))
-        with torch.inference_mode():
-            sequences = self.model.generate(**model_inputs, **kwargs)
-        prompt_len = model_inputs["input_ids"].shape[1]
-        new_tokens = sequences[:, prompt_len:]
-        lengths = completion_lengths(new_tokens, self.eos_ids)
-        prompt_counts = model_inputs["attention_mask"].sum(dim=1).tolist()
-        results = []
-        for row, n, n_prompt in zip(new_tokens, lengths, prompt_counts):
-            text = tokenizer.decode(row[:n].tolist(), skip_special_tokens=True)
-            results.append(JobOutput(truncate_at_stop(text, plan.stops), int(n_prompt), n))
-        return results
+        return generate_completions(self.model, self.processor.tokenizer, inputs, batch[0].settings,
+                                    dtype=self.dtype, eos_ids=self.eos_ids, pad_id=self.pad_id)
 
 
 def gather_responses(
     n_requests: int,
     failures: Mapping[int, str],
     jobs: Sequence[AudioJob],
-    outputs: Mapping[tuple[int, int], JobOutput],
+    outputs: Mapping[tuple[int, int], Completion],
     extras: Mapping[int, dict[str, Any]],
     started: float,
     joiner: str = " ",
@@ -503,7 +284,7 @@ def gather_responses(
     texts in piece order (``joiner`` between pieces) and sum token counts. Latency is the
     batch's wall time shared evenly.
     """
-    pieces: dict[int, list[tuple[int, JobOutput]]] = {}
+    pieces: dict[int, list[tuple[int, Completion]]] = {}
     for job in jobs:
         pieces.setdefault(job.request_index, []).append((job.piece, outputs[(job.request_index, job.piece)]))
     share = (time.time() - started) / max(1, n_requests)
@@ -526,16 +307,100 @@ def gather_responses(
     return responses
 
 
-def prepare_each(
-    requests: Sequence[Request], prepare: Callable[[int, Request], list[AudioJob]]
-) -> tuple[list[AudioJob], dict[int, str]]:
-    """Build every request's jobs; a SampleError (bad audio, bad prompt) fails only that request."""
-    jobs: list[AudioJob] = []
-    failures: dict[int, str] = {}
-    for i, request in enumerate(requests):
-        try:
-            jobs.extend(prepare(i, request))
-        except SampleError as exc:
-            log.warning("%s", exc)
-            failures[i] = str(exc)
-    return jobs, failures
+# ---- adapter base for chat audio LMs --------------------------------------------------------
+
+
+class ChatAudioConfig(HFModelConfig):
+    """Arguments of the chat audio adapters: :class:`HFModelConfig` plus clip length and long-audio policy."""
+
+    chunk_seconds: float = Field(30.0, gt=0, description="longest clip one audio placeholder takes")
+    long_audio: LongAudioPolicy = "chunk"
+
+
+class ChatAudioModel(HFModel):
+    """Base of chat audio LMs whose processor takes chat-template text plus a list of clips.
+
+    Loads the processor (left padding) and model, checks ``chunk_seconds`` against the audio
+    encoder's window, and batches every request's :class:`AudioJob` list through a
+    :class:`ChatAudioRunner`. Subclasses implement :meth:`request_jobs`.
+    """
+
+    modalities: ClassVar[frozenset[str]] = frozenset({"text", "audio"})
+    Config: ClassVar[type[ChatAudioConfig]] = ChatAudioConfig
+    #: Chat tokens that also end an answer (added to the checkpoint's end-of-sequence ids).
+    end_tokens: ClassVar[tuple[str, ...]] = ("<|im_end|>",)
+
+    def __init__(self, config: ChatAudioConfig | None = None) -> None:
+        super().__init__(config)
+        cfg: ChatAudioConfig = self.config  # type: ignore[assignment]
+        self.processor = self.load_processor()
+        tokenizer = getattr(self.processor, "tokenizer", None)
+        if tokenizer is None or not getattr(self.processor, "chat_template", None):
+            raise UsageError(
+                f"the processor of {cfg.pretrained!r} has no tokenizer or chat template; model {self.name!r} needs "
+                f"the checkpoint's own processor (trust_remote_code=true for remote-code checkpoints)"
+            )
+        tokenizer.padding_side = "left"
+        extractor = getattr(self.processor, "feature_extractor", None)
+        self.rate = int(getattr(extractor, "sampling_rate", 16000))
+        encoder_seconds = getattr(extractor, "n_samples", 30 * self.rate) / self.rate
+        if cfg.chunk_seconds > encoder_seconds:
+            raise UsageError(
+                f"model {self.name!r} argument 'chunk_seconds': {cfg.chunk_seconds:g} is longer than the "
+                f"{encoder_seconds:g}s the audio encoder takes; use chunk_seconds<={encoder_seconds:g}"
+            )
+        self.model = self.load_model()
+        eos = eos_token_ids(self.model, tokenizer, extra_tokens=self.end_tokens)
+        self.runner = ChatAudioRunner(self.model, self.processor, self.rate, cfg.batch_size, eos,
+                                      pad_token_id(self.model, tokenizer, eos), dtype=self.dtype)
+        self._placeholders = [p for p in (getattr(self.processor, attr, None)
+                                          for attr in ("audio_token", "audio_bos_token", "audio_eos_token")) if p]
+
+    def request_jobs(self, index: int, request: Request) -> tuple[list[AudioJob], dict[str, Any]]:
+        """The jobs of one request and what to record in its response's ``extra``."""
+        raise NotImplementedError
+
+    def read_request(self, request: Request) -> tuple[GenSettings, list[np.ndarray], dict[str, Any]]:
+        """Check the request, map its gen_kwargs, load its audio: (settings, waveforms, extra)."""
+        reject_other_media(request, self.name)
+        check_no_placeholder_text(request, self._placeholders)
+        settings = map_gen_kwargs(request.gen_kwargs, self.config.max_new_tokens)
+        waves = load_request_audio(request, self.rate)
+        extra: dict[str, Any] = {"ignored_gen_kwargs": list(settings.ignored)} if settings.ignored else {}
+        return settings, waves, extra
+
+    def split_long(self, request: Request, waves: list[np.ndarray], limit_seconds: float,
+                   extra: dict[str, Any]) -> tuple[list[list[np.ndarray]], list[int]]:
+        """Apply the ``long_audio`` policy to a single-clip prompt longer than ``limit_seconds``.
+
+        Returns the windows (one list of clips per job) and, for prompts with several clips,
+        the indices of clips still longer than the limit (the caller decides what to do).
+        """
+        too_long = [n for n, w in enumerate(waves) if len(w) > limit_seconds * self.rate]
+        if too_long and len(waves) == 1:
+            pieces, info = apply_long_audio_policy(waves[0], self.rate, limit_seconds, self.config.long_audio,
+                                                   request_label(request), self.name)
+            extra.update(info)
+            return [[p] for p in pieces], []
+        return [waves], too_long
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        """One response per request, in order; a request whose audio cannot be read fails alone."""
+        started = time.time()
+        jobs: list[AudioJob] = []
+        failures: dict[int, str] = {}
+        extras: dict[int, dict[str, Any]] = {}
+        for i, request in enumerate(requests):
+            try:
+                own, extras[i] = self.request_jobs(i, request)
+            except SampleError as exc:
+                log.warning("%s", exc)
+                failures[i] = str(exc)
+                continue
+            jobs.extend(own)
+        outputs = self.runner.run(jobs)
+        return gather_responses(len(requests), failures, jobs, outputs, extras, started)
+
+    def close(self) -> None:
+        self.runner = None
+        super().close()

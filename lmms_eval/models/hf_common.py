@@ -1,21 +1,26 @@
-"""Shared pieces of the Hugging Face ``transformers`` adapters.
+"""Shared pieces of the Hugging Face ``transformers`` adapters (vision, audio and text).
 
-What lives here, each usable on its own:
+Every ``transformers`` adapter (``qwen2_5_vl``, ``llava_onevision``, ``llava_vid``, ``hf_chat``,
+``qwen2_audio``, ``aero``, ``whisper``) takes its generic parts from here, so they behave the
+same everywhere:
 
-* :func:`resolve_device`, :func:`resolve_dtype`, :func:`resolve_attn_implementation`: turn the
-  ``device``/``dtype``/``attn_implementation`` model args into concrete choices (bf16 on a GPU
-  that supports it, else fp16; fp32 on CPU; ``sdpa`` attention unless asked otherwise).
-* :func:`map_gen_kwargs`: our task ``gen_kwargs`` -> ``model.generate`` kwargs, faithfully:
-  ``temperature`` 0 (or absent, with no ``do_sample``) means greedy; ``until`` stop strings are
-  enforced by a stopping criterion on the generated tokens and by truncating the decoded text.
-* :func:`to_hf_chat`: our typed :class:`~lmms_eval.api.messages.Message` list -> the chat
-  format processors' chat templates read (media parts kept in order).
-* Video frames: :func:`sample_frame_indices` and :func:`load_video` read a video file (PyAV,
-  decord or OpenCV, whichever is installed), a folder of frame images, or pre-extracted frames.
-* :class:`HFProcessorModel`: the adapter base class that loads ``AutoProcessor`` + a model
-  class, renders the chat template, runs left-padded batched ``generate`` and decodes only the
-  new tokens, counting prompt and completion tokens. The Qwen2-VL/Qwen2.5-VL, LLaVA-OneVision,
-  LLaVA-Video and generic ``hf_chat`` adapters are thin subclasses of it.
+* Placement: :func:`resolve_device` (``auto`` -> ``cuda:LOCAL_RANK`` under ``torchrun`` with
+  several processes, else ``cuda`` or ``cpu``), :func:`resolve_dtype` (bf16 on a GPU that
+  supports it, else fp16; fp32 on CPU), :func:`resolve_attn_implementation` (``sdpa`` unless
+  asked otherwise; ``flash_attention_2`` is checked to be usable).
+* Loading: :class:`HFModelConfig` (the ``--model_args`` every adapter takes),
+  :func:`pretrained_kwargs`, :func:`load_or_explain` (one clear error line instead of a
+  traceback), :func:`place_model`, :func:`input_device`, :func:`release_memory`,
+  :func:`describe_load`, and the :class:`HFModel` base class that ties them together.
+* Generation: :func:`map_gen_kwargs` turns a task's ``gen_kwargs`` into :class:`GenSettings`
+  faithfully (greedy unless sampling is asked for; ``until`` stop strings enforced on the
+  generated tokens by :class:`StopOnStrings` and by :func:`truncate_at_stop`);
+  :func:`generate_completions` runs one left-padded batch through ``model.generate`` and
+  decodes only the new tokens, counting prompt and completion tokens
+  (:func:`completion_lengths`, :func:`eos_token_ids`, :func:`pad_token_id`).
+* Vision: :func:`to_hf_chat` (typed messages -> processor chat format), video frame sampling
+  (:func:`sample_frame_indices`, :func:`load_video`) and :class:`HFProcessorModel`, the base of
+  the vision adapters (chat template + batched ``generate``).
 
 Frame-sampling hints on a :class:`~lmms_eval.api.messages.Video` part: for a video file,
 ``fps`` is the rate to sample at (else the adapter's ``fps``); for pre-extracted frames or a
@@ -37,6 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from pydantic import Field
 
 from lmms_eval.api.errors import SampleError, UsageError
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video
@@ -54,16 +60,48 @@ _DTYPES = {
 }
 
 
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; other values pass through."""
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw.strip() else default
+    except ValueError:
+        raise UsageError(f"environment variable {name}={raw!r} is not a whole number; unset it or fix the launcher") from None
+
+
+def resolve_device(device: str | None = "auto") -> str:
+    """Turn the ``device`` model arg into a concrete device string.
+
+    ``"auto"``: with ``WORLD_SIZE > 1`` (one process per GPU under ``torchrun``/``accelerate``)
+    and a visible GPU, ``cuda:{LOCAL_RANK}``, so every rank holds its replica on its own GPU
+    (``cuda:0`` when each process sees exactly one GPU, as with per-rank
+    ``CUDA_VISIBLE_DEVICES``); otherwise ``"cuda"`` when a GPU is visible, else ``"cpu"``.
+    Other values pass through after checking that the GPU they name is visible.
+    """
     if device in ("auto", "", None):
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"device={device!r} but no CUDA GPU is visible; use device=cpu or device=auto")
-    return str(device)
+        if not torch.cuda.is_available():
+            return "cpu"
+        if _env_int("WORLD_SIZE", 1) <= 1:
+            return "cuda"
+        local_rank = _env_int("LOCAL_RANK", _env_int("RANK", 0))
+        count = torch.cuda.device_count()
+        if local_rank < count:
+            return f"cuda:{local_rank}"
+        if count == 1:
+            return "cuda:0"
+        raise UsageError(f"LOCAL_RANK={local_rank} but only {count} GPUs are visible; launch at most {count} "
+                         "processes per node (torchrun --nproc_per_node) or set device= explicitly")
+    device = str(device)
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise UsageError(f"device={device!r} but no CUDA GPU is visible; use device=cpu or device=auto")
+        index = device.partition(":")[2]
+        if index.isdigit() and int(index) >= torch.cuda.device_count():
+            raise UsageError(f"device={device!r} but only {torch.cuda.device_count()} GPUs are visible; "
+                             "use device=auto or a lower index")
+    return device
 
 
-def resolve_dtype(dtype: str = "auto", device: str = "cpu") -> torch.dtype:
+def resolve_dtype(dtype: str | None = "auto", device: str = "cpu") -> torch.dtype:
     """``"auto"``: bfloat16 on a GPU that supports it (else float16), float32 on CPU."""
     if dtype in ("auto", "", None):
         if str(device).startswith("cuda"):
@@ -99,21 +137,93 @@ def resolve_attn_implementation(name: str | None, device: str, dtype: torch.dtyp
     return name
 
 
+# --------------------------------------------------------------------------- loading
+
+
+class HFModelConfig(ModelConfig):
+    """Arguments every ``transformers`` adapter takes (``--model_args k=v,...``)."""
+
+    pretrained: str
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    device_map: str | dict[str, Any] | None = None
+    attn_implementation: str | None = None
+    batch_size: int = Field(1, ge=1)
+    trust_remote_code: bool = False
+    max_new_tokens: int | None = Field(None, ge=1)
+    """Used when a task's gen_kwargs give no ``max_new_tokens`` (None: the checkpoint's own limit)."""
+
+
+def pretrained_kwargs(cfg: HFModelConfig, dtype: torch.dtype, attn_implementation: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``*.from_pretrained`` built from the adapter's config."""
+    kwargs: dict[str, Any] = {"revision": cfg.revision, "dtype": dtype, "trust_remote_code": cfg.trust_remote_code}
+    if cfg.device_map is not None:
+        kwargs["device_map"] = cfg.device_map
+    attn = attn_implementation or cfg.attn_implementation
+    if attn:
+        kwargs["attn_implementation"] = attn
+    return kwargs
+
+
+def load_or_explain(what: str, pretrained: str, loader: Callable[[], Any]) -> Any:
+    """Run ``loader``; turn a missing checkpoint or package into one clear UsageError."""
+    try:
+        return loader()
+    except (OSError, ValueError, ImportError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise UsageError(
+            f"cannot load the {what} of {pretrained!r}: {type(exc).__name__}: {first} "
+            f"(check pretrained=/revision=, that the checkpoint is downloaded or the hub reachable, and "
+            f"trust_remote_code=true for models that need it)"
+        ) from exc
+
+
+def place_model(model: Any, device_map: Any, device: str) -> Any:
+    """Move the model to ``device`` unless ``device_map`` already placed it; eval mode."""
+    if device_map is None:
+        model = model.to(device)
+    return model.eval()
+
+
+def input_device(model: Any) -> torch.device:
+    """Where the model's inputs must go (its first parameter's device)."""
+    return next(model.parameters()).device
+
+
+def release_memory() -> None:
+    """Return cached GPU memory after an adapter drops its model."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def describe_load(device_map: Any, device: str, dtype: torch.dtype) -> dict[str, Any]:
+    """The resolved loading choices, for ``describe()``."""
+    return {"device": device if device_map is None else f"device_map={device_map}", "dtype": str(dtype)}
+
+
 # --------------------------------------------------------------------------- generation kwargs
 
 # gen_kwargs keys handed to ``generate`` unchanged when present.
-_PASSTHROUGH = ("top_k", "repetition_penalty", "length_penalty", "no_repeat_ngram_size", "min_new_tokens")
-_KNOWN = {"max_new_tokens", "max_gen_toks", "temperature", "top_p", "num_beams", "do_sample", "until",
-          *_PASSTHROUGH}
+_PASSTHROUGH = ("repetition_penalty", "length_penalty", "no_repeat_ngram_size", "min_new_tokens")
+_SAMPLING = ("top_p", "top_k")
+_KNOWN = frozenset({"max_new_tokens", "max_gen_toks", "temperature", "num_beams", "do_sample", "until",
+                    *_SAMPLING, *_PASSTHROUGH})
 _warned_keys: set[str] = set()
 
 
 @dataclass(frozen=True)
 class GenSettings:
-    """``generate`` kwargs plus stop strings, hashable so requests can be grouped by them."""
+    """``generate`` kwargs plus stop strings, hashable so requests can be grouped by them.
+
+    ``ignored`` lists the task's gen_kwargs keys no ``transformers`` adapter uses (recorded in
+    responses by the adapters that report them); it does not take part in grouping.
+    """
 
     kwargs: tuple[tuple[str, Any], ...]
     stop: tuple[str, ...] = ()
+    ignored: tuple[str, ...] = field(default=(), compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.kwargs)
@@ -130,25 +240,30 @@ def stop_strings(until: Any) -> tuple[str, ...]:
     return tuple(s for s in until if s)
 
 
-def map_gen_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens: int) -> GenSettings:
+def map_gen_kwargs(gen_kwargs: Mapping[str, Any] | None, default_max_new_tokens: int | None) -> GenSettings:
     """Map task ``gen_kwargs`` to ``transformers`` ``generate`` kwargs.
 
-    * ``max_new_tokens`` (alias ``max_gen_toks``), else the adapter's ``max_new_tokens`` arg.
+    * ``max_new_tokens`` (alias ``max_gen_toks``), else ``default_max_new_tokens`` (the
+      adapter's ``max_new_tokens`` arg; ``None`` leaves the checkpoint's generation config in charge).
     * Sampling happens only when asked: ``do_sample`` if given, else ``temperature > 0``.
-      Greedy decoding passes ``do_sample=False`` and no temperature/top_p/top_k, so a
-      checkpoint's ``generation_config`` sampling defaults cannot leak in.
-    * ``temperature``/``top_p``/``top_k`` are passed only when sampling; ``num_beams`` always.
-    * ``until`` becomes stop strings (see :func:`truncate_at_stop`).
-    * Other keys are ignored with a warning (tasks written for other adapters carry some).
+      Greedy decoding passes ``do_sample=False`` and clears temperature/top_p/top_k (``None``),
+      so a checkpoint's ``generation_config`` sampling defaults can neither apply nor warn.
+    * ``temperature``/``top_p``/``top_k`` are passed only when sampling; ``num_beams``,
+      ``repetition_penalty``, ``length_penalty``, ``no_repeat_ngram_size``, ``min_new_tokens``
+      always when given.
+    * ``until`` becomes stop strings (see :class:`StopOnStrings`, :func:`truncate_at_stop`).
+    * Other keys are listed in ``GenSettings.ignored`` and logged once (tasks written for other
+      adapters carry some).
     """
     gk = dict(gen_kwargs or {})
-    for key in gk:
-        if key not in _KNOWN and key not in _warned_keys:
+    ignored = tuple(sorted(k for k in gk if k not in _KNOWN))
+    for key in ignored:
+        if key not in _warned_keys:
             _warned_keys.add(key)
             log.warning("gen_kwargs key %r is not used by the Hugging Face adapters; ignored", key)
     max_new = gk.get("max_new_tokens", gk.get("max_gen_toks"))
     max_new = default_max_new_tokens if max_new is None else int(max_new)
-    if max_new < 1:
+    if max_new is not None and max_new < 1:
         raise UsageError(f"gen_kwargs max_new_tokens must be >= 1, got {max_new}")
     temperature = gk.get("temperature")
     if temperature is not None:
@@ -159,11 +274,13 @@ def map_gen_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens: int) -
     do_sample = bool(do_sample) if do_sample is not None else bool(temperature and temperature > 0)
     if do_sample and temperature == 0:
         raise UsageError("gen_kwargs do_sample=true with temperature=0 is contradictory; set temperature > 0")
-    out: dict[str, Any] = {"max_new_tokens": max_new, "do_sample": do_sample}
+    out: dict[str, Any] = {"do_sample": do_sample}
+    if max_new is not None:
+        out["max_new_tokens"] = max_new
     if do_sample:
         if temperature is not None:
             out["temperature"] = temperature
-        for key in ("top_p", "top_k"):
+        for key in _SAMPLING:
             if gk.get(key) is not None:
                 out[key] = gk[key]
     else:
@@ -172,9 +289,9 @@ def map_gen_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens: int) -
     if gk.get("num_beams") is not None:
         out["num_beams"] = int(gk["num_beams"])
     for key in _PASSTHROUGH:
-        if key != "top_k" and gk.get(key) is not None:
+        if gk.get(key) is not None:
             out[key] = gk[key]
-    return GenSettings(kwargs=tuple(sorted(out.items())), stop=stop_strings(gk.get("until")))
+    return GenSettings(kwargs=tuple(sorted(out.items())), stop=stop_strings(gk.get("until")), ignored=ignored)
 
 
 def truncate_at_stop(text: str, stops: Sequence[str]) -> str:
@@ -209,8 +326,12 @@ class StopOnStrings:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def completion_lengths(new_tokens: torch.Tensor, eos_ids: Sequence[int], pad_id: int | None) -> list[int]:
-    """Generated tokens per row: up to and including the first EOS, else without trailing padding."""
+def completion_lengths(new_tokens: torch.Tensor, eos_ids: Sequence[int], pad_id: int | None = None) -> list[int]:
+    """Generated tokens per row: up to and including the first EOS, else without trailing padding.
+
+    Padding after a row stopped early (EOS or a stop string) is not counted, so the count does
+    not depend on what the row was batched with.
+    """
     eos = set(int(e) for e in eos_ids)
     out = []
     for row in new_tokens.tolist():
@@ -224,6 +345,78 @@ def completion_lengths(new_tokens: torch.Tensor, eos_ids: Sequence[int], pad_id:
                 n -= 1
         out.append(n)
     return out
+
+
+def eos_token_ids(model: Any, tokenizer: Any, extra_tokens: Sequence[str] = ()) -> list[int]:
+    """End-of-sequence ids: the generation config's, the tokenizer's, and named chat tokens in the vocab."""
+    ids: list[int] = []
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for candidate in (configured, getattr(tokenizer, "eos_token_id", None)):
+        if candidate is not None:
+            ids.extend(int(i) for i in (candidate if isinstance(candidate, (list, tuple)) else [candidate]))
+    if extra_tokens:
+        vocab = tokenizer.get_vocab()
+        ids.extend(int(vocab[t]) for t in extra_tokens if t in vocab)
+    return list(dict.fromkeys(ids))
+
+
+def pad_token_id(model: Any, tokenizer: Any, eos_ids: Sequence[int]) -> int | None:
+    """The id ``generate`` pads finished rows with: the tokenizer's pad (the one the prompt batch
+    was padded with), else the generation config's, else the first EOS."""
+    for candidate in (getattr(tokenizer, "pad_token_id", None),
+                      getattr(getattr(model, "generation_config", None), "pad_token_id", None)):
+        if candidate is not None:
+            return int(candidate)
+    return int(eos_ids[0]) if eos_ids else None
+
+
+@dataclass
+class Completion:
+    """What one prompt of a batch produced: new text (stop strings applied) and token counts."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def generate_completions(model: Any, tokenizer: Any, inputs: Mapping[str, Any], settings: GenSettings, *,
+                         dtype: torch.dtype | None = None, eos_ids: Sequence[int] = (),
+                         pad_id: int | None = None) -> list[Completion]:
+    """Run one left-padded batch of processor outputs through ``model.generate``.
+
+    Tensors go to the model's input device (floating ones cast to ``dtype``); ``eos_ids`` and
+    ``pad_id`` are handed to ``generate``; stop strings stop a row on its generated tokens only.
+    Only the new tokens are decoded: up to the first EOS (padding of rows that finished early
+    is not counted), cut at the first stop string. Prompt tokens are the non-padding positions.
+    """
+    device = input_device(model)
+    batch: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if isinstance(value, torch.Tensor):
+            value = value.to(device, dtype=dtype) if (dtype is not None and value.is_floating_point()) \
+                else value.to(device)
+        batch[key] = value
+    prompt_len = int(batch["input_ids"].shape[1])
+    kwargs = settings.as_dict()
+    if pad_id is not None:
+        kwargs["pad_token_id"] = pad_id
+    if eos_ids:
+        kwargs["eos_token_id"] = list(eos_ids)
+    if settings.stop:
+        from transformers import StoppingCriteriaList
+
+        kwargs["stopping_criteria"] = StoppingCriteriaList([StopOnStrings(tokenizer, settings.stop, prompt_len)])
+    with torch.inference_mode():
+        output = model.generate(**batch, **kwargs)
+    sequences = output.sequences if hasattr(output, "sequences") else output
+    new_tokens = sequences[:, prompt_len:].cpu()
+    lengths = completion_lengths(new_tokens, eos_ids, pad_id)
+    texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens.tolist(), lengths)],
+                                   skip_special_tokens=True)
+    mask = batch.get("attention_mask")
+    prompts = mask.sum(dim=1).tolist() if isinstance(mask, torch.Tensor) else [prompt_len] * len(texts)
+    return [Completion(truncate_at_stop(text, settings.stop), int(p), int(n))
+            for text, p, n in zip(texts, prompts, lengths)]
 
 
 # --------------------------------------------------------------------------- chat messages
@@ -536,22 +729,79 @@ def load_video(video: Video, fps: float | None = None, max_frames: int | None = 
     raise SampleError(f"cannot decode video {path} ({'; '.join(errors)})")
 
 
-# --------------------------------------------------------------------------- adapter base
+# --------------------------------------------------------------------------- adapter bases
 
 
-class HFConfig(ModelConfig):
-    """Arguments shared by the ``transformers`` adapters (``--model_args k=v,...``)."""
+class HFModel(Model):
+    """Base of every ``transformers`` adapter: placement, loading, ``describe`` and ``close``.
 
-    pretrained: str
-    revision: str | None = None
-    dtype: str = "auto"
-    device: str = "auto"
-    device_map: str | dict[str, Any] | None = None
-    attn_implementation: str | None = None
-    batch_size: int = 1
-    trust_remote_code: bool = False
+    ``__init__`` resolves ``device``/``dtype``/``attn_implementation`` from the config
+    (:class:`HFModelConfig`) and sets ``max_batch_size``; subclasses then call
+    :meth:`load_processor` and :meth:`load_model` (which loads :meth:`model_class`).
+    """
+
+    Config: ClassVar[type[ModelConfig]] = HFModelConfig
+
+    def __init__(self, config: HFModelConfig | None = None) -> None:
+        super().__init__(config)
+        cfg: HFModelConfig = self.config  # type: ignore[assignment]
+        self.max_batch_size = cfg.batch_size
+        self.device = resolve_device(cfg.device)
+        self.dtype = resolve_dtype(cfg.dtype, self.device)
+        self.attn_implementation = resolve_attn_implementation(cfg.attn_implementation, self.device, self.dtype)
+        self.processor: Any = None
+        self.model: Any = None
+
+    def load_processor(self) -> Any:
+        """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings."""
+        from transformers import AutoProcessor
+
+        cfg: HFModelConfig = self.config  # type: ignore[assignment]
+        return load_or_explain("processor", cfg.pretrained, lambda: AutoProcessor.from_pretrained(
+            cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code))
+
+    def model_class(self) -> Any:
+        """The ``transformers`` class to load."""
+        raise NotImplementedError
+
+    def load_model(self) -> Any:
+        """Load :meth:`model_class` with the resolved dtype/attention, placed on the device, in eval mode."""
+        cfg: HFModelConfig = self.config  # type: ignore[assignment]
+        cls = self.model_class()
+        kwargs = pretrained_kwargs(cfg, self.dtype, self.attn_implementation)
+        model = load_or_explain(f"model ({getattr(cls, '__name__', cls)})", cfg.pretrained,
+                                lambda: cls.from_pretrained(cfg.pretrained, **kwargs))
+        return place_model(model, cfg.device_map, self.device)
+
+    def describe(self) -> dict[str, Any]:
+        """Args plus the resolved loading choices (flat ``device``/``dtype`` and a ``resolved`` block)."""
+        import transformers
+
+        cfg: HFModelConfig = self.config  # type: ignore[assignment]
+        out = {**super().describe(), **describe_load(cfg.device_map, self.device, self.dtype)}
+        model = self.model
+        out["resolved"] = {
+            "dtype": str(getattr(model, "dtype", self.dtype)).replace("torch.", ""),
+            "device": str(getattr(model, "device", self.device)),
+            "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation",
+                                           self.attn_implementation),
+            "model_class": type(model).__name__ if model is not None else None,
+            "processor_class": type(self.processor).__name__,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+        }
+        return out
+
+    def close(self) -> None:
+        self.model = None
+        release_memory()
+
+
+class HFConfig(HFModelConfig):
+    """Arguments of the vision/chat adapters: :class:`HFModelConfig` plus a system prompt."""
+
     system_prompt: str | None = None
-    max_new_tokens: int = 1024
+    max_new_tokens: int = Field(1024, ge=1)
     """Used when a task's gen_kwargs give no ``max_new_tokens``."""
 
 
@@ -568,7 +818,7 @@ class Prepared:
     extra: dict[str, Any]
 
 
-class HFProcessorModel(Model):
+class HFProcessorModel(HFModel):
     """Base adapter: ``AutoProcessor`` chat template + batched ``generate`` for vision/audio LMs.
 
     Subclasses choose the model class (:meth:`model_class`), how videos are sampled
@@ -589,56 +839,22 @@ class HFProcessorModel(Model):
     def __init__(self, config: HFConfig | None = None) -> None:
         super().__init__(config)
         cfg: HFConfig = self.config  # type: ignore[assignment]
-        if cfg.batch_size < 1:
-            raise UsageError(f"model {self.name!r}: batch_size must be >= 1, got {cfg.batch_size}")
-        self.max_batch_size = cfg.batch_size
-        self.device = resolve_device(cfg.device)
-        self.dtype = resolve_dtype(cfg.dtype, self.device)
-        self.attn_implementation = resolve_attn_implementation(cfg.attn_implementation, self.device, self.dtype)
         self.processor = self.load_processor()
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if not getattr(self.processor, "chat_template", None) and not getattr(self.tokenizer, "chat_template", None):
             raise UsageError(f"{cfg.pretrained}: its processor has no chat template; "
                              "use a chat/instruct checkpoint or add chat_template.jinja to the folder")
         self.model = self.load_model()
+        self.eos_ids = eos_token_ids(self.model, self.tokenizer)
+        self.pad_id = pad_token_id(self.model, self.tokenizer, self.eos_ids)
         #: Modalities this checkpoint really takes (subclasses may narrow by the processor).
         self.accepts: set[str] = set(self.modalities)
-
-    # ---- loading
-    def load_processor(self) -> Any:
-        """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings."""
-        from transformers import AutoProcessor
-
-        cfg: HFConfig = self.config  # type: ignore[assignment]
-        try:
-            return AutoProcessor.from_pretrained(cfg.pretrained, revision=cfg.revision,
-                                                 trust_remote_code=cfg.trust_remote_code)
-        except OSError as exc:
-            raise UsageError(f"cannot load the processor of {cfg.pretrained!r}: {str(exc).splitlines()[0]}") from None
 
     def model_class(self) -> Any:
         """The ``transformers`` class to load; default ``AutoModelForImageTextToText``."""
         from transformers import AutoModelForImageTextToText
 
         return AutoModelForImageTextToText
-
-    def load_model(self) -> Any:
-        cfg: HFConfig = self.config  # type: ignore[assignment]
-        cls = self.model_class()
-        kwargs: dict[str, Any] = dict(revision=cfg.revision, dtype=self.dtype, trust_remote_code=cfg.trust_remote_code,
-                                      attn_implementation=self.attn_implementation)
-        if cfg.device_map is not None:
-            kwargs["device_map"] = cfg.device_map
-        try:
-            model = cls.from_pretrained(cfg.pretrained, **kwargs)
-        except OSError as exc:
-            raise UsageError(f"cannot load model {cfg.pretrained!r}: {str(exc).splitlines()[0]}") from None
-        except ValueError as exc:
-            raise UsageError(f"cannot load model {cfg.pretrained!r} with {getattr(cls, '__name__', cls)}: "
-                             f"{str(exc).splitlines()[0]}") from None
-        if cfg.device_map is None:
-            model = model.to(self.device)
-        return model.eval()
 
     # ---- per-request preparation (overridable hooks)
     def load_clip(self, video: Video) -> VideoClip:
@@ -721,7 +937,6 @@ class HFProcessorModel(Model):
 
     def processor_inputs(self, items: Sequence[Prepared]) -> Any:
         """Run the processor on a batch: padded token ids, pixel values, grids, masks."""
-        self.tokenizer.padding_side = self.padding_side
         call: dict[str, Any] = {"text": [it.prompt for it in items], "padding": True, "return_tensors": "pt"}
         if any(it.images for it in items):
             call["images"] = [list(it.images) for it in items]
@@ -736,75 +951,23 @@ class HFProcessorModel(Model):
             call["audio"] = audios
             call["audio_kwargs"] = {"sampling_rate": self.audio_rate()}
         previous = self.tokenizer.padding_side
+        self.tokenizer.padding_side = self.padding_side
         try:
             return self.processor(**call)
         finally:
             self.tokenizer.padding_side = previous
 
-    def stop_criteria(self, stops: tuple[str, ...], prompt_len: int) -> Any:
-        from transformers import StoppingCriteriaList
-
-        return StoppingCriteriaList([StopOnStrings(self.tokenizer, stops, prompt_len)])
-
     def generate_batch(self, items: Sequence[Prepared], settings: GenSettings) -> list[Response]:
         """Generate for one batch with shared settings; decode only the new tokens."""
         start = time.perf_counter()
-        inputs = self.processor_inputs(items)
-        device = getattr(self.model, "device", self.device)
-        inputs = inputs.to(device)
-        for key, value in list(inputs.items()):
-            if isinstance(value, torch.Tensor) and value.is_floating_point():
-                inputs[key] = value.to(self.dtype)
-        prompt_len = int(inputs["input_ids"].shape[1])
-        kwargs = settings.as_dict()
-        gen_cfg = getattr(self.model, "generation_config", None)
-        if getattr(gen_cfg, "pad_token_id", None) is None and self.tokenizer.pad_token_id is not None:
-            kwargs["pad_token_id"] = self.tokenizer.pad_token_id
-        if settings.stop:
-            kwargs["stopping_criteria"] = self.stop_criteria(settings.stop, prompt_len)
-        with torch.inference_mode():
-            output = self.model.generate(**inputs, **kwargs)
-        sequences = output.sequences if hasattr(output, "sequences") else output
-        new_tokens = sequences[:, prompt_len:].cpu()
-        eos = getattr(gen_cfg, "eos_token_id", None) if gen_cfg is not None else None
-        eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
-        if self.tokenizer.eos_token_id is not None:
-            eos_ids.append(self.tokenizer.eos_token_id)
-        lengths = completion_lengths(new_tokens, eos_ids, self.tokenizer.pad_token_id)
-        texts = self.tokenizer.batch_decode(
-            [row[:n] for row, n in zip(new_tokens.tolist(), lengths)], skip_special_tokens=True)
-        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist() if "attention_mask" in inputs else \
-            [prompt_len] * len(items)
+        outputs = generate_completions(self.model, self.tokenizer, self.processor_inputs(items), settings,
+                                       dtype=self.dtype, eos_ids=self.eos_ids, pad_id=self.pad_id)
         elapsed = time.perf_counter() - start
-        responses = []
-        for item, text, n_new, n_prompt in zip(items, texts, lengths, prompt_tokens):
-            responses.append(Response(
-                text=truncate_at_stop(text, settings.stop), prompt_tokens=int(n_prompt),
-                completion_tokens=int(n_new), latency_s=elapsed,
-                extra={**item.extra, "batch_size": len(items)}))
-        return responses
+        return [Response(text=out.text, prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,
+                         latency_s=elapsed, extra={**item.extra, "batch_size": len(items)})
+                for item, out in zip(items, outputs)]
 
-    # ---- bookkeeping
     def describe(self) -> dict[str, Any]:
-        import transformers
-
         out = super().describe()
-        model = getattr(self, "model", None)
-        out["resolved"] = {
-            "dtype": str(getattr(model, "dtype", self.dtype)).replace("torch.", ""),
-            "device": str(getattr(model, "device", self.device)),
-            "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation",
-                                           self.attn_implementation),
-            "model_class": type(model).__name__ if model is not None else None,
-            "processor_class": type(getattr(self, "processor", None)).__name__,
-            "padding_side": self.padding_side,
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-        }
+        out["resolved"]["padding_side"] = self.padding_side
         return out
-
-    def close(self) -> None:
-        self.model = None
-        gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()

@@ -35,27 +35,17 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
-from transformers import AutoProcessor, WhisperForConditionalGeneration
 from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
 
 from lmms_eval.api.errors import SampleError, UsageError
-from lmms_eval.api.model import Model
 from lmms_eval.api.request import Request, Response
-from lmms_eval.models.hf_audio import (
-    GenPlan,
-    HFAudioConfig,
-    describe_load,
+from lmms_eval.models.hf_audio import load_request_audio, reject_other_media, request_label
+from lmms_eval.models.hf_common import (
+    GenSettings,
+    HFModel,
+    HFModelConfig,
     input_device,
-    load_or_explain,
-    load_request_audio,
     map_gen_kwargs,
-    place_model,
-    release_memory,
-    pretrained_kwargs,
-    reject_other_media,
-    request_label,
-    resolve_device,
-    resolve_dtype,
     truncate_at_stop,
 )
 
@@ -77,7 +67,7 @@ def _install_warning_filter() -> None:
         target.addFilter(_QuietWindowLengthWarning())
 
 
-class WhisperArgs(HFAudioConfig):
+class WhisperArgs(HFModelConfig):
     """``--model_args`` of ``whisper``."""
 
     pretrained: str = "openai/whisper-large-v3"
@@ -94,11 +84,11 @@ class _Clip:
     index: int
     features: np.ndarray
     seconds: float
-    plan: GenPlan
+    plan: GenSettings
     long: bool
 
 
-class Whisper(Model):
+class Whisper(HFModel):
     """Whisper ASR with short-form and long-form (sequential, > 30 s) decoding."""
 
     name: ClassVar[str] = "whisper"
@@ -108,31 +98,23 @@ class Whisper(Model):
     def __init__(self, config: WhisperArgs | None = None) -> None:
         super().__init__(config)
         cfg: WhisperArgs = self.config
-        self.max_batch_size = cfg.batch_size
-        self.device = resolve_device(cfg.device)
-        self.dtype = resolve_dtype(cfg.dtype, self.device)
-        self.processor = load_or_explain(
-            "processor", cfg.pretrained,
-            lambda: AutoProcessor.from_pretrained(cfg.pretrained, revision=cfg.revision,
-                                                  trust_remote_code=cfg.trust_remote_code),
-        )
+        self.processor = self.load_processor()
         self.extractor = self.processor.feature_extractor
         self.tokenizer = self.processor.tokenizer
         self.rate = int(self.extractor.sampling_rate)
         self.window_samples = int(self.extractor.n_samples)
-        self.model = place_model(
-            load_or_explain(
-                "model", cfg.pretrained,
-                lambda: WhisperForConditionalGeneration.from_pretrained(cfg.pretrained, **pretrained_kwargs(cfg, self.dtype)),
-            ),
-            cfg, self.device,
-        )
+        self.model = self.load_model()
         self.language, self.task = self._language_and_task(cfg)
         positions = int(self.model.config.max_target_positions)
         self.max_new_tokens_cap = positions - INIT_TOKENS - (positions // 2 if cfg.condition_on_prev_tokens else 0)
         _install_warning_filter()
         self.encoder_calls = 0  # windows the encoder ran on (tests and logs read it)
         self.model.get_encoder().register_forward_hook(self._count_encoder_call)
+
+    def model_class(self) -> Any:
+        from transformers import WhisperForConditionalGeneration
+
+        return WhisperForConditionalGeneration
 
     def _count_encoder_call(self, module: Any, args: Any, output: Any) -> None:
         self.encoder_calls += 1
@@ -182,8 +164,8 @@ class Whisper(Model):
         plan = map_gen_kwargs(request.gen_kwargs, self.config.max_new_tokens)
         return _Clip(index, feats, len(wave) / self.rate, plan, long)
 
-    def _generate_kwargs(self, plan: GenPlan, long: bool) -> tuple[dict[str, Any], int | None]:
-        kwargs = dict(plan.kwargs)
+    def _generate_kwargs(self, plan: GenSettings, long: bool) -> tuple[dict[str, Any], int | None]:
+        kwargs = plan.as_dict()
         # Whisper's generate reads ``temperature`` itself: 0 means greedy, > 0 sampling (and a
         # list means temperature fallback). ``do_sample`` follows from it.
         if kwargs.pop("do_sample", False):
@@ -217,7 +199,7 @@ class Whisper(Model):
             except SampleError as exc:
                 responses[i] = Response.failed(str(exc))
                 continue
-            groups.setdefault((clip.long, clip.plan.key()), []).append(clip)
+            groups.setdefault((clip.long, clip.plan), []).append(clip)
         for (long, _), clips in groups.items():
             clips.sort(key=lambda c: -c.features.shape[-1])
             for start in range(0, len(clips), self.config.batch_size):
@@ -248,11 +230,11 @@ class Whisper(Model):
         responses = []
         for row, clip in enumerate(batch):
             segments = output["segments"][row]
-            responses.append(self._response(clip, segments, plan, long, clamped))
+            responses.append(self._response(clip, segments, clip.plan, long, clamped))
         return responses
 
     def _response(
-        self, clip: _Clip, segments: list[dict[str, Any]], plan: GenPlan, long: bool, clamped: int | None
+        self, clip: _Clip, segments: list[dict[str, Any]], plan: GenSettings, long: bool, clamped: int | None
     ) -> Response:
         tokens = [int(t) for seg in segments for t in seg["tokens"].tolist()]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
@@ -274,7 +256,7 @@ class Whisper(Model):
         if plan.ignored:
             extra["ignored_gen_kwargs"] = list(plan.ignored)
         return Response(
-            text=truncate_at_stop(text.strip(), plan.stops),
+            text=truncate_at_stop(text.strip(), plan.stop),
             prompt_tokens=math.ceil(clip.seconds * self.rate / self.extractor.hop_length / 2),
             completion_tokens=len(tokens),
             extra=extra,
@@ -283,12 +265,7 @@ class Whisper(Model):
     def describe(self) -> dict[str, Any]:
         return {
             **super().describe(),
-            **describe_load(self.config, self.device, self.dtype),
             "language": self.language,
             "task": self.task,
             "max_new_tokens_cap_per_window": self.max_new_tokens_cap,
         }
-
-    def close(self) -> None:
-        self.model = None
-        release_memory()

@@ -20,6 +20,7 @@ from lmms_eval.api.errors import SampleError, UsageError  # noqa: E402
 from lmms_eval.api.messages import Audio, Image, Message, Text  # noqa: E402
 from lmms_eval.api.request import Request  # noqa: E402
 from lmms_eval.models import hf_audio  # noqa: E402
+from lmms_eval.models import hf_common  # noqa: E402
 
 PROMPT = "Transcribe the audio into text."
 
@@ -47,25 +48,28 @@ def texts(responses) -> list[str]:
 
 
 def test_map_gen_kwargs_greedy_by_default_and_sampling_on_request():
-    greedy = hf_audio.map_gen_kwargs({"max_new_tokens": 5, "temperature": 0, "top_p": 0.9, "until": ["\n\n"]}, 99)
-    assert greedy.kwargs["do_sample"] is False and greedy.kwargs["max_new_tokens"] == 5
-    assert greedy.kwargs["temperature"] == 1.0 and greedy.kwargs["top_p"] == 1.0  # neutral, not 0.9
-    assert greedy.stops == ("\n\n",)
-    sample = hf_audio.map_gen_kwargs({"temperature": 0.7, "top_p": 0.9, "num_beams": 2, "foo": 1}, 99)
-    assert sample.kwargs["do_sample"] is True and sample.kwargs["temperature"] == 0.7 and sample.kwargs["top_p"] == 0.9
-    assert sample.kwargs["num_beams"] == 2 and sample.kwargs["max_new_tokens"] == 99
+    # The audio adapters use the shared hf_common mapping (one implementation for every HF adapter).
+    greedy = hf_common.map_gen_kwargs({"max_new_tokens": 5, "temperature": 0, "top_p": 0.9, "until": ["\n\n"]}, 99)
+    g = greedy.as_dict()
+    assert g["do_sample"] is False and g["max_new_tokens"] == 5
+    assert g["temperature"] is None and g["top_p"] is None and g["top_k"] is None  # cleared, not 0.9
+    assert greedy.stop == ("\n\n",)
+    sample = hf_common.map_gen_kwargs({"temperature": 0.7, "top_p": 0.9, "num_beams": 2, "foo": 1}, 99)
+    s = sample.as_dict()
+    assert s["do_sample"] is True and s["temperature"] == 0.7 and s["top_p"] == 0.9
+    assert s["num_beams"] == 2 and s["max_new_tokens"] == 99
     assert sample.ignored == ("foo",)
-    assert "max_new_tokens" not in hf_audio.map_gen_kwargs({}, None).kwargs
-    assert hf_audio.map_gen_kwargs({"until": "###"}, 1).stops == ("###",)
+    assert "max_new_tokens" not in hf_common.map_gen_kwargs({}, None).as_dict()
+    assert hf_common.map_gen_kwargs({"until": "###"}, 1).stop == ("###",)
 
 
 def test_truncate_and_completion_lengths():
     import torch
 
-    assert hf_audio.truncate_at_stop("a b\n\nc###d", ["###", "\n\n"]) == "a b"
-    assert hf_audio.truncate_at_stop("abc", []) == "abc"
+    assert hf_common.truncate_at_stop("a b\n\nc###d", ["###", "\n\n"]) == "a b"
+    assert hf_common.truncate_at_stop("abc", []) == "abc"
     rows = torch.tensor([[5, 6, 2, 0, 0], [5, 6, 7, 8, 9], [2, 0, 0, 0, 0]])
-    assert hf_audio.completion_lengths(rows, [2]) == [3, 5, 1]
+    assert hf_common.completion_lengths(rows, [2]) == [3, 5, 1]
 
 
 def test_split_helpers_cover_the_whole_wave():
@@ -298,12 +302,12 @@ def test_whisper_language_and_task_arguments(whisper):
 
 def test_whisper_decoding_kwargs(whisper):
     # Whisper's generate reads ``temperature`` itself: anything > 0 samples, so greedy must send 0.
-    greedy, _ = whisper._generate_kwargs(hf_audio.map_gen_kwargs({"top_p": 0.5}, None), long=False)
+    greedy, _ = whisper._generate_kwargs(hf_common.map_gen_kwargs({"top_p": 0.5}, None), long=False)
     assert greedy["temperature"] == 0.0 and "do_sample" not in greedy and "top_p" not in greedy
     assert greedy["return_timestamps"] is True and greedy["language"] == "en"
-    sample, _ = whisper._generate_kwargs(hf_audio.map_gen_kwargs({"temperature": 0.4}, None), long=True)
+    sample, _ = whisper._generate_kwargs(hf_common.map_gen_kwargs({"temperature": 0.4}, None), long=True)
     assert sample["temperature"] == 0.4 and sample["condition_on_prev_tokens"] is False
-    capped, clamped = whisper._generate_kwargs(hf_audio.map_gen_kwargs({"max_new_tokens": 4096}, None), long=True)
+    capped, clamped = whisper._generate_kwargs(hf_common.map_gen_kwargs({"max_new_tokens": 4096}, None), long=True)
     assert capped["max_new_tokens"] == clamped == 448 - 4
 
 
