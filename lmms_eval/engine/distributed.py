@@ -66,10 +66,13 @@ class DistContext:
         local_rank = int(os.environ.get("LOCAL_RANK", str(rank)))
         initialised = False
         if not dist.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() and torch.cuda.device_count() > local_rank else "gloo"
-            if backend == "nccl":
-                torch.cuda.set_device(local_rank)
-            dist.init_process_group(backend=backend)
+            # Every rank must pick the same backend: NCCL whenever CUDA is there (a launcher
+            # may give each process one visible GPU, which is then its cuda:0), else gloo.
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            use_nccl = count > 0 and (count > local_rank or count == 1)
+            if use_nccl:
+                torch.cuda.set_device(local_rank if local_rank < count else 0)
+            dist.init_process_group(backend="nccl" if use_nccl else "gloo")
             initialised = True
         return cls(rank=rank, world_size=world, local_rank=local_rank, _initialised_here=initialised)
 
