@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from lmms_eval.api.errors import UsageError
+
 from lmms_eval.engine.evaluator import Evaluator
 from lmms_eval.engine.rescore import rescore_run
 from lmms_eval.engine.run_config import RunConfig
@@ -125,3 +127,13 @@ def test_a_broken_sample_becomes_an_error_record(toy_tasks: Path, tmp_path: Path
     res = outcome.results["results"]["img_task"]
     assert res["n_errors"] == 1 and res["exact_match,none"] == 1.0
     assert "missing.png" in outcome.results["errors"]["img_task"]["examples"][0]["error"]
+
+
+def test_resume_refuses_a_changed_task(toy_tasks: Path, tmp_path: Path) -> None:
+    first = run(toy_tasks, tmp_path / "out", tasks=["say_word"])
+    yaml_path = toy_tasks / "say_word.yaml"
+    yaml_path.write_text(yaml_path.read_text().replace("Say {{word}}", "Repeat {{word}}"))
+    with pytest.raises(UsageError, match="changed since run"):
+        run(toy_tasks, tmp_path / "out", tasks=["say_word"], resume=True)
+    # re-scoring the old run stays possible and keeps its samples
+    assert rescore_run(first.run_dir).results["results"]["say_word"]["n_samples"] == 12

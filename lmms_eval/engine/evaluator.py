@@ -178,6 +178,8 @@ class Evaluator:
         cfg, dist = self.cfg, self.dist
         random.seed(cfg.seed)
         run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)
+        if resumed:
+            self._check_unchanged_tasks(run_dir)
         if dist.is_main:
             os.makedirs(run_dir, exist_ok=True)
             self._write_run_file(run_dir, status="running")
@@ -223,6 +225,24 @@ class Evaluator:
         dist.close()
         exit_code, message = error_verdict(results, cfg.max_error_rate)
         return RunOutcome(results, run_dir, exit_code, message, counts)
+
+    def _check_unchanged_tasks(self, run_dir: str) -> None:
+        """Refuse to resume into logs written under another version of a task's config.
+
+        Sample ids hash the task config, so resuming after an edit would regenerate every
+        sample and leave the old ones beside them in the log.
+        """
+        try:
+            with open(os.path.join(run_dir, RUN_FILE), encoding="utf-8") as fh:
+                before = json.load(fh).get("task_hashes", {})
+        except (OSError, ValueError):
+            return
+        for name, task in self.selection.tasks.items():
+            if name in before and before[name] != task.config_hash:
+                raise UsageError(
+                    f"task {name!r} changed since run {run_dir} started (config {before[name]} -> "
+                    f"{task.config_hash}): start a new run, or re-score the old one with `lmms-eval score {run_dir}`"
+                )
 
     def _merge_rank_logs(self, run_dir: str) -> None:
         """Rank 0: fold every rank's log into ``samples_<task>.jsonl`` (document order)."""
