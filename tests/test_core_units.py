@@ -86,3 +86,22 @@ def test_registry_is_lazy_and_reports_missing_extras() -> None:
     with pytest.raises(UsageError, match="not installed"):
         reg.get("missing")
     assert "qwen2_5_vl" in MODELS.names()
+
+
+def test_cost_estimate_reads_media_headers_when_asked(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+    from PIL import Image as PILImage
+
+    from lmms_eval.api.messages import Audio, Image, Message
+    from lmms_eval.api.request import estimate_cost
+
+    PILImage.new("RGB", (280, 56)).save(tmp_path / "wide.png")
+    soundfile.write(tmp_path / "a.flac", np.zeros(16000 * 4, dtype="float32"), 16000)
+    image = [Message("user", [Image(path=str(tmp_path / "wide.png"))])]
+    audio = [Message("user", [Audio(path=str(tmp_path / "a.flac"))])]
+    assert estimate_cost(image) == 256.0 and estimate_cost(audio) == 750.0  # unknown size: defaults
+    assert estimate_cost(image, probe_files=True) == 280 * 56 / 784
+    assert estimate_cost(audio, probe_files=True) == 25.0 * 4
+    broken = [Message("user", [Image(path=str(tmp_path / "missing.png"))])]
+    assert estimate_cost(broken, probe_files=True) == 256.0  # never fails; the model reports the error

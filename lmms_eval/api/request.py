@@ -65,11 +65,13 @@ class Response:
         return cls(text="", error=reason)
 
 
-def estimate_cost(messages: list[Message]) -> float:
+def estimate_cost(messages: list[Message], probe_files: bool = False) -> float:
     """A rough cost estimate for scheduling: text tokens + image patches + frames + audio seconds.
 
     Units approximate prompt tokens: 4 characters per token, one token per 28x28 image patch,
-    ~200 tokens per video frame, 25 tokens per second of audio.
+    ~200 tokens per video frame, 25 tokens per second of audio. Media known only by path count
+    as a 512x512 image / 30 s of audio, unless ``probe_files`` reads their headers (tens of
+    microseconds each) for the real size and duration.
     """
     cost = 0.0
     for msg in messages:
@@ -78,10 +80,36 @@ def estimate_cost(messages: list[Message]) -> float:
                 cost += len(part.text) / 4.0
             elif isinstance(part, Image):
                 size = getattr(part.data, "size", None)
+                if size is None and probe_files and part.path:
+                    size = _image_size(part.path)
                 cost += (size[0] * size[1] / 784.0) if size else 256.0
             elif isinstance(part, Video):
                 n = len(part.frames) if part.frames is not None else (part.max_frames or 32)
                 cost += 200.0 * n
             elif isinstance(part, Audio):
-                cost += 25.0 * (part.seconds if part.seconds is not None else 30.0)
+                seconds = part.seconds
+                if seconds is None and probe_files and part.path:
+                    seconds = _audio_seconds(part.path)
+                cost += 25.0 * (seconds if seconds is not None else 30.0)
     return cost
+
+
+def _image_size(path: str) -> tuple[int, int] | None:
+    """Width and height from the file header, or None if it cannot be read (the model will say why)."""
+    try:
+        from PIL import Image as PILImage
+
+        with PILImage.open(path) as img:
+            return img.size
+    except Exception:  # noqa: BLE001 - a cost estimate never fails a run
+        return None
+
+
+def _audio_seconds(path: str) -> float | None:
+    """Duration from the file header, or None if it cannot be read."""
+    try:
+        import soundfile
+
+        return float(soundfile.info(path).duration)
+    except Exception:  # noqa: BLE001 - a cost estimate never fails a run
+        return None

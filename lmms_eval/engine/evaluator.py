@@ -22,7 +22,7 @@ from lmms_eval.api.errors import LmmsEvalError, UsageError
 from lmms_eval.api.messages import Audio, Image, Video
 from lmms_eval.api.model import Model
 from lmms_eval.api.registry import MODELS
-from lmms_eval.api.request import Request, Response, stable_id
+from lmms_eval.api.request import Request, Response, estimate_cost, stable_id
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, read_task_logs, samples_path
@@ -93,6 +93,13 @@ def _has_decoded_media(request: Request) -> bool:
             if isinstance(part, Video) and part.frames is not None:
                 return True
     return False
+
+
+def _refine_costs(jobs: list[_Job]) -> None:
+    """Re-estimate the cost of jobs whose media are known only by path, from file headers."""
+    for job in jobs:
+        if job.request is not None and (job.request.images() or job.request.audios()):
+            job.cost = job.request.cost = estimate_cost(job.request.messages, probe_files=True)
 
 
 def model_dir_name(cfg: RunConfig) -> str:
@@ -189,12 +196,15 @@ class Evaluator:
         counts = {"planned": sum(len(r) for r in done_records.values()) + len(jobs), "resumed": 0, "generated": 0}
         counts["resumed"] = counts["planned"] - len(jobs)
         dist.barrier()  # every rank has read the logs before any rank appends to them
+        if jobs:
+            _ = self.model  # build it here: a model that cannot load fails the run, not each sample
+            if self._batch_size() > 1 or cfg.max_batch_tokens or dist.enabled:
+                _refine_costs(jobs)  # costs now shape batches and shards: read media headers
         if dist.enabled:
             owner = assign_by_cost([j.cost for j in jobs], dist.world_size)
             jobs = [job for job, rank in zip(jobs, owner) if rank == dist.rank]
         gen_seconds = 0.0
         if jobs:
-            _ = self.model  # build it here: a model that cannot load fails the run, not each sample
             gen_started = time.time()
             counts["generated"] = self._generate(jobs)
             gen_seconds = time.time() - gen_started
