@@ -218,7 +218,7 @@ def test_binary_judge_on_real_server_and_rerun_costs_nothing(openai_server: Loca
     # Re-run with the same cache against an address where nothing listens: any call would fail.
     meter = UsageMeter()
     dead = cfg.model_copy(update={"base_url": dead_url(), "max_retries": 0})
-    client = AsyncChatClient(dead.client_settings(), meter)
+    client = AsyncChatClient(dead.client_settings(dead.concurrency), meter)
     judge_records_sync(fresh, {"type": "binary"}, dead, cache_path, client=client)
     assert meter.calls == 0
     assert [r["scores"] for r in fresh] == [r["scores"] for r in records]

@@ -14,35 +14,29 @@ pairs naming :class:`JudgeConfig` fields. The key itself is never part of the co
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from lmms_eval.api.errors import UsageError, did_you_mean
 from lmms_eval.api.model import parse_kv_string
+from lmms_eval.clients.endpoint import EndpointConfig
 
 _PROVIDERS = {"openai": None}
 
 
-class JudgeConfig(BaseModel):
-    """Settings of the LLM judge. Every field is recorded in the results (the key is not)."""
+class JudgeConfig(EndpointConfig):
+    """Settings of the LLM judge: the shared endpoint settings plus these. Every field is
+    recorded in the results (the key is not)."""
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     model: str = Field(description="judge model name, e.g. gpt-4o-2024-11-20")
-    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None = api.openai.com")
-    api_key_env: str = Field("OPENAI_API_KEY", description="NAME of the environment variable holding the key")
     concurrency: int = Field(8, ge=1, description="judge calls in flight at once")
-    timeout: float = Field(600.0, gt=0, description="seconds per call attempt")
-    max_retries: int = Field(5, ge=0, description="extra attempts on 429/5xx/timeouts/connection errors")
-    backoff_initial: float = Field(1.0, ge=0)
-    backoff_max: float = Field(60.0, ge=0)
     temperature: float = Field(0.0, ge=0)
     max_tokens: int = Field(1024, ge=1, description="reply budget per judge call")
-    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     seed: int | None = None
     cache_path: str | None = Field(None, description="SQLite cache file; default: <run dir>/judge_cache.sqlite")
-    extra_body: dict[str, Any] | None = None
 
     def call_params(self) -> dict[str, Any]:
         """Chat-completions parameters sent with every judge call."""
@@ -56,14 +50,6 @@ class JudgeConfig(BaseModel):
     def describe(self) -> dict[str, Any]:
         """What the results record about the judge."""
         return self.model_dump(mode="json")
-
-    def client_settings(self) -> Any:
-        from lmms_eval.clients.openai_chat import ClientSettings
-
-        return ClientSettings(
-            base_url=self.base_url, api_key_env=self.api_key_env, timeout=self.timeout, max_retries=self.max_retries,
-            max_concurrency=self.concurrency, backoff_initial=self.backoff_initial, backoff_max=self.backoff_max,
-        )
 
 
 def parse_judge_arg(text: str | dict[str, Any] | JudgeConfig) -> JudgeConfig:

@@ -239,7 +239,7 @@ class JudgeStage:
         from lmms_eval.clients.openai_chat import AsyncChatClient
 
         own_client = self.client is None
-        client = self.client or AsyncChatClient(self.config.client_settings())
+        client = self.client or AsyncChatClient(self.config.client_settings(self.config.concurrency))
         keys = list(pending)
         bar = None
         if self.show_progress:

@@ -39,7 +39,8 @@ from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
 from lmms_eval.clients.loop import LoopThread
 from lmms_eval.clients.media import to_openai_messages
-from lmms_eval.clients.openai_chat import AsyncChatClient, ChatResult, ClientSettings, UsageMeter
+from lmms_eval.clients.endpoint import EndpointConfig
+from lmms_eval.clients.openai_chat import AsyncChatClient, ChatResult, UsageMeter
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +48,14 @@ _PASS_THROUGH = ("temperature", "top_p", "seed", "presence_penalty", "frequency_
 _EXTRA_BODY = ("top_k", "min_p", "repetition_penalty")
 
 
-class OpenAICompatConfig(ModelConfig):
-    """``--model_args`` of ``openai_compat``."""
+class OpenAICompatConfig(ModelConfig, EndpointConfig):
+    """``--model_args`` of ``openai_compat``: the shared endpoint settings plus these."""
 
     model: str = Field(description="model name as the server knows it (a local path for transformers serve)")
-    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000/v1; None = api.openai.com")
-    api_key_env: str = Field("OPENAI_API_KEY", description="NAME of the environment variable holding the key")
     max_concurrency: int = Field(8, ge=1, description="requests in flight at once")
-    timeout: float = Field(600.0, gt=0, description="seconds per request attempt")
-    max_retries: int = Field(5, ge=0, description="extra attempts on 429/5xx/timeouts/connection errors")
-    backoff_initial: float = Field(1.0, ge=0, description="first retry wait in seconds (doubles each time)")
-    backoff_max: float = Field(60.0, ge=0, description="longest wait between attempts")
-    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     image_format: Literal["png", "jpeg"] = Field("png", description="encoding for in-memory images")
     jpeg_quality: int = Field(95, ge=1, le=100)
     video_max_frames: int | None = Field(32, ge=1, description="cap on frames sent per video")
-    extra_body: dict[str, Any] | None = Field(None, description="extra JSON fields sent with every request")
 
 
 def map_gen_kwargs(gen_kwargs: dict[str, Any], max_tokens_param: str = "max_tokens") -> tuple[dict[str, Any], list[str]]:
@@ -113,13 +106,7 @@ class OpenAICompat(Model):
         self.max_concurrency = cfg.max_concurrency
         self.max_batch_size = cfg.max_concurrency * 4
         self.meter = UsageMeter()
-        self.client = AsyncChatClient(
-            ClientSettings(
-                base_url=cfg.base_url, api_key_env=cfg.api_key_env, timeout=cfg.timeout, max_retries=cfg.max_retries,
-                max_concurrency=cfg.max_concurrency, backoff_initial=cfg.backoff_initial, backoff_max=cfg.backoff_max,
-            ),
-            self.meter,
-        )
+        self.client = AsyncChatClient(cfg.client_settings(cfg.max_concurrency), self.meter)
         self._loop = LoopThread(name="openai_compat")
         self._warned: set[str] = set()
 
