@@ -329,12 +329,13 @@ class Evaluator:
         self.stores[task.name].append(record)
         self.records[task.name][record["id"]] = agg.slim(record)
 
-    def _materialise(self, job: _Job) -> Request:
+    def _materialise(self, job: _Job) -> tuple[Request, dict[str, Any]]:
+        """The job's request and document, reading (and decoding) the document once."""
+        doc = job.task.doc(job.index)
         if job.request is not None:
-            return job.request
-        return job.task.build_request(
-            job.index, job.task.doc(job.index), job.repeat, self.model_name, self.cfg.gen_kwargs, job.id
-        )
+            return job.request, doc
+        request = job.task.build_request(job.index, doc, job.repeat, self.model_name, self.cfg.gen_kwargs, job.id)
+        return request, doc
 
     def _generate(self, jobs: list[_Job]) -> int:
         from tqdm import tqdm
@@ -347,10 +348,10 @@ class Evaluator:
         done = 0
         try:
             for batch in make_batches(jobs, [j.cost for j in jobs], batch_size, self.cfg.max_batch_tokens):
-                requests = [self._materialise(j) for j in batch]
+                built = [self._materialise(j) for j in batch]
+                requests = [request for request, _ in built]
                 responses = self._call_model(requests)
-                for job, request, response in zip(batch, requests, responses):
-                    doc = job.task.doc(job.index)
+                for job, (request, doc), response in zip(batch, built, responses):
                     record = self._record(job.task, job.index, request.doc_id, job.repeat, job.id, doc, request, response)
                     self._append(job.task, record)
                 done += len(batch)
