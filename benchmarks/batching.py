@@ -43,8 +43,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TASK = "batching_bench"
 IMAGE_SIZES = [(56, 56), (336, 336), (112, 84), (84, 252), (224, 168), (168, 336), (280, 224), (140, 140)]
-WORDS = ("the quick brown fox jumps over the lazy dog what is shown in the image answer with a single word "
-         "describe a red square green circle and blue triangle on white background").split()
+WORDS = (
+    "the quick brown fox jumps over the lazy dog what is shown in the image answer with a single word "
+    "describe a red square green circle and blue triangle on white background"
+).split()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,8 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--max-new-tokens", type=int, default=48)
     p.add_argument("--max-words", type=int, default=80, help="longest prompt context in words (shortest: 2)")
     p.add_argument("--batch-sizes", default="8,16", help="batch sizes compared with batch size 1")
-    p.add_argument("--max-batch-tokens", type=float, default=3000.0,
-                   help="cost cap for the extra run at the largest batch size (0: skip that run)")
+    p.add_argument(
+        "--max-batch-tokens",
+        type=float,
+        default=3000.0,
+        help="cost cap for the extra run at the largest batch size (0: skip that run)",
+    )
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--repeats", type=int, default=2, help="evaluator runs per configuration; the fastest counts")
@@ -83,15 +89,20 @@ def make_task(root: Path, n: int, max_new_tokens: int, max_words: int) -> Path:
             # 2 to max_words words, spread geometrically and interleaved in document order.
             n_words = int(round(2 * (max_words / 2) ** ((i * 7 % n) / max(1, n - 1))))
             context = " ".join(WORDS[int(j)] for j in rng.integers(0, len(WORDS), n_words))
-            doc = {"id": i, "image": f"img/{i % len(IMAGE_SIZES)}.png", "answer": "square",
-                   "question": f"{context}\nWhat is shown in the image? Answer with a single word."}
+            doc = {
+                "id": i,
+                "image": f"img/{i % len(IMAGE_SIZES)}.png",
+                "answer": "square",
+                "question": f"{context}\nWhat is shown in the image? Answer with a single word.",
+            }
             fh.write(json.dumps(doc) + "\n")
     (folder / f"{TASK}.yaml").write_text(
         f"task: {TASK}\ndataset_path: json\ndataset_kwargs: {{data_files: docs.jsonl}}\ntest_split: train\n"
         "doc_id_column: id\ndoc_to_visual: image\ndoc_to_text: question\ndoc_to_target: answer\n"
         "metric_list: [{metric: exact_match}]\n"
         f"generation_kwargs: {{max_new_tokens: {max_new_tokens}, temperature: 0}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -100,8 +111,16 @@ def build_model(root: Path, device: str, hidden: int, layers: int) -> str:
     import tiny_vision
 
     return tiny_vision.build_tiny_qwen2_5_vl(
-        root, hidden=hidden, layers=layers, heads=4, vision_hidden=64, vision_depth=2, vision_heads=2,
-        device="cuda" if device.startswith("cuda") else "cpu", image_max_pixels=28 * 28 * 144)
+        root,
+        hidden=hidden,
+        layers=layers,
+        heads=4,
+        vision_hidden=64,
+        vision_depth=2,
+        vision_heads=2,
+        device="cuda" if device.startswith("cuda") else "cpu",
+        image_max_pixels=28 * 28 * 144,
+    )
 
 
 # --------------------------------------------------------------------------- one configuration (child process)
@@ -110,6 +129,7 @@ def build_model(root: Path, device: str, hidden: int, layers: int) -> str:
 def worker(spec: dict) -> dict:
     """Run one configuration through the evaluator; return its figures."""
     import torch
+    from PIL import Image as PILImage
 
     from lmms_eval.api.messages import Image, Message, Text
     from lmms_eval.api.registry import MODELS
@@ -117,13 +137,20 @@ def worker(spec: dict) -> dict:
     from lmms_eval.engine.evaluator import Evaluator
     from lmms_eval.engine.run_config import RunConfig
     from lmms_eval.engine.sample_store import samples_path
-    from PIL import Image as PILImage
 
-    model_args = {"pretrained": spec["pretrained"], "batch_size": spec["batch_size"], "device": spec["device"],
-                  "dtype": spec["dtype"]}
+    model_args = {
+        "pretrained": spec["pretrained"],
+        "batch_size": spec["batch_size"],
+        "device": spec["device"],
+        "dtype": spec["dtype"],
+    }
     model = MODELS.get("qwen2_5_vl").from_args(model_args)
-    warm = Request(task="warmup", doc_id=0, gen_kwargs={"max_new_tokens": 2},
-                   messages=[Message("user", [Image(data=PILImage.new("RGB", (56, 56))), Text("hi")])])
+    warm = Request(
+        task="warmup",
+        doc_id=0,
+        gen_kwargs={"max_new_tokens": 2},
+        messages=[Message("user", [Image(data=PILImage.new("RGB", (56, 56))), Text("hi")])],
+    )
     model.generate([warm])  # one-time start-up (allocator, kernels) is not part of the figures
     on_gpu = str(model.device).startswith("cuda")
     if on_gpu:
@@ -143,10 +170,17 @@ def worker(spec: dict) -> dict:
     model.generate = timed_generate
     best = None
     for rep in range(spec["repeats"]):
-        cfg = RunConfig(model="qwen2_5_vl", model_args=model_args, tasks=[TASK], batch_size=spec["batch_size"],
-                        max_batch_tokens=spec["max_batch_tokens"], include_path=[spec["task_dir"]],
-                        output_path=os.path.join(spec["output"], f"rep{rep}"), show_progress=False,
-                        verbosity="WARNING")
+        cfg = RunConfig(
+            model="qwen2_5_vl",
+            model_args=model_args,
+            tasks=[TASK],
+            batch_size=spec["batch_size"],
+            max_batch_tokens=spec["max_batch_tokens"],
+            include_path=[spec["task_dir"]],
+            output_path=os.path.join(spec["output"], f"rep{rep}"),
+            show_progress=False,
+            verbosity="WARNING",
+        )
         in_model[0] = 0.0
         outcome = Evaluator(cfg, model=model).run()
         seconds = outcome.results["timing"]["generation_seconds"]
@@ -163,8 +197,10 @@ def worker(spec: dict) -> dict:
         "model_s": model_seconds,
         "samples": len(records),
         "completion_tokens": sum(r["usage"]["completion_tokens"] for r in records),
-        "prompt_tokens": [min(r["usage"]["prompt_tokens"] for r in records),
-                          max(r["usage"]["prompt_tokens"] for r in records)],
+        "prompt_tokens": [
+            min(r["usage"]["prompt_tokens"] for r in records),
+            max(r["usage"]["prompt_tokens"] for r in records),
+        ],
         "outputs": {str(r["doc_id"]): r["raw_output"] for r in records},
         "mean_batch": sum(r["extra"]["batch_size"] for r in records) / len(records),
         "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if on_gpu else None,
@@ -175,8 +211,13 @@ def worker(spec: dict) -> dict:
 def run_config(spec: dict) -> dict:
     """One configuration in a fresh interpreter (so the peak RSS it reports is its own)."""
     cmd = [sys.executable, __file__, "--worker", json.dumps(spec)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")})
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")},
+    )
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"run {spec['label']} failed:\n{err[-3000:]}")
@@ -205,24 +246,37 @@ def main() -> None:
     sizes = [int(b) for b in args.batch_sizes.split(",") if b.strip()]
     configs = [("batch 1", 1, None)] + [(f"batch {b}", b, None) for b in sizes]
     if args.max_batch_tokens:
-        configs.append((f"batch {max(sizes)}, max_batch_tokens={args.max_batch_tokens:g}", max(sizes),
-                        args.max_batch_tokens))
+        configs.append(
+            (f"batch {max(sizes)}, max_batch_tokens={args.max_batch_tokens:g}", max(sizes), args.max_batch_tokens)
+        )
     with tempfile.TemporaryDirectory(prefix="lmms_eval_batching_") as tmp:
         root = Path(tmp)
         task_dir = make_task(root, args.samples, args.max_new_tokens, args.max_words)
         pretrained = build_model(root / "model", args.device, args.hidden, args.layers)
         rows = []
         for label, batch, cap in configs:
-            spec = {"label": label, "pretrained": pretrained, "batch_size": batch, "max_batch_tokens": cap,
-                    "device": args.device, "dtype": args.dtype, "task_dir": str(task_dir), "repeats": args.repeats,
-                    "output": str(root / "runs" / f"b{batch}_{cap}")}
+            spec = {
+                "label": label,
+                "pretrained": pretrained,
+                "batch_size": batch,
+                "max_batch_tokens": cap,
+                "device": args.device,
+                "dtype": args.dtype,
+                "task_dir": str(task_dir),
+                "repeats": args.repeats,
+                "output": str(root / "runs" / f"b{batch}_{cap}"),
+            }
             rows.append((label, run_config(spec)))
     base = rows[0][1]
     lo, hi = base["prompt_tokens"]
-    print(f"Qwen2.5-VL random, hidden {args.hidden}, {args.layers} layers; {args.samples} image prompts of {lo} to "
-          f"{hi} tokens; max_new_tokens {args.max_new_tokens}; device {base['device']}, dtype {args.dtype}")
-    header = (f"{'configuration':<40} {'mean batch':>10} {'samples/s':>10} {'gen tok/s':>10} {'speed-up':>9} "
-              f"{'engine %':>8} {'RSS MB':>8} {'CUDA MB':>8} {'mismatch':>9}")
+    print(
+        f"Qwen2.5-VL random, hidden {args.hidden}, {args.layers} layers; {args.samples} image prompts of {lo} to "
+        f"{hi} tokens; max_new_tokens {args.max_new_tokens}; device {base['device']}, dtype {args.dtype}"
+    )
+    header = (
+        f"{'configuration':<40} {'mean batch':>10} {'samples/s':>10} {'gen tok/s':>10} {'speed-up':>9} "
+        f"{'engine %':>8} {'RSS MB':>8} {'CUDA MB':>8} {'mismatch':>9}"
+    )
     print(header)
     summary = []
     for label, r in rows:
@@ -232,14 +286,25 @@ def main() -> None:
         mismatches = sum(r["outputs"][k] != v for k, v in base["outputs"].items())
         cuda = f"{r['cuda_peak_mb']:.0f}" if r["cuda_peak_mb"] is not None else "-"
         engine = 100 * (1 - r["model_s"] / r["generation_s"])
-        print(f"{label:<40} {r['mean_batch']:>10.1f} {sps:>10.2f} {tps:>10.1f} {speedup:>8.2f}x {engine:>7.1f}% "
-              f"{r['rss_peak_mb']:>8.0f} {cuda:>8} {mismatches:>5}/{len(base['outputs'])}")
-        summary.append({"configuration": label, "mean_batch": r["mean_batch"], "samples_per_s": sps,
-                        "generated_tokens_per_s": tps, "speedup_vs_batch1": speedup,
-                        "generation_s": r["generation_s"], "model_s": r["model_s"],
-                        "completion_tokens": r["completion_tokens"],
-                        "rss_peak_mb": r["rss_peak_mb"], "cuda_peak_mb": r["cuda_peak_mb"],
-                        "greedy_mismatches_vs_batch1": mismatches})
+        print(
+            f"{label:<40} {r['mean_batch']:>10.1f} {sps:>10.2f} {tps:>10.1f} {speedup:>8.2f}x {engine:>7.1f}% "
+            f"{r['rss_peak_mb']:>8.0f} {cuda:>8} {mismatches:>5}/{len(base['outputs'])}"
+        )
+        summary.append(
+            {
+                "configuration": label,
+                "mean_batch": r["mean_batch"],
+                "samples_per_s": sps,
+                "generated_tokens_per_s": tps,
+                "speedup_vs_batch1": speedup,
+                "generation_s": r["generation_s"],
+                "model_s": r["model_s"],
+                "completion_tokens": r["completion_tokens"],
+                "rss_peak_mb": r["rss_peak_mb"],
+                "cuda_peak_mb": r["cuda_peak_mb"],
+                "greedy_mismatches_vs_batch1": mismatches,
+            }
+        )
     best = max(s["speedup_vs_batch1"] for s in summary[1:]) if len(summary) > 1 else 1.0
     print(f"best speed-up over batch 1: {best:.2f}x (goal >= 3x); wall time {time.perf_counter() - started:.0f} s")
     if args.out:

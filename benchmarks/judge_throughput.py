@@ -29,12 +29,22 @@ def records(n: int) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
         question = f"What is {i} + {i + 1}?"
-        out.append({
-            "id": f"r{i}", "doc_id": i, "index": i, "repeat": 0, "status": "ok", "error": None,
-            "prompt": [{"role": "user", "content": [{"type": "text", "text": question}]}],
-            "raw_output": str(2 * i + 1 + i % 2), "filtered": {"none": str(2 * i + 1 + i % 2)},
-            "target": str(2 * i + 1), "scores": {}, "doc": {"question": question},
-        })
+        out.append(
+            {
+                "id": f"r{i}",
+                "doc_id": i,
+                "index": i,
+                "repeat": 0,
+                "status": "ok",
+                "error": None,
+                "prompt": [{"role": "user", "content": [{"type": "text", "text": question}]}],
+                "raw_output": str(2 * i + 1 + i % 2),
+                "filtered": {"none": str(2 * i + 1 + i % 2)},
+                "target": str(2 * i + 1),
+                "scores": {},
+                "doc": {"question": question},
+            }
+        )
     return out
 
 
@@ -88,9 +98,11 @@ def main() -> None:
         for label, url in setups:
             serial, _ = measure(url, model, args.samples, 1)
             fast, _ = measure(url, model, args.samples, args.concurrency)
-            print(f"{label:>24}: serial {args.samples / serial:7.2f} calls/s ({serial:.2f}s), "
-                  f"concurrency {args.concurrency} {args.samples / fast:7.2f} calls/s ({fast:.2f}s), "
-                  f"ratio {serial / fast:.2f}x")
+            print(
+                f"{label:>24}: serial {args.samples / serial:7.2f} calls/s ({serial:.2f}s), "
+                f"concurrency {args.concurrency} {args.samples / fast:7.2f} calls/s ({fast:.2f}s), "
+                f"ratio {serial / fast:.2f}x"
+            )
         if proxy is not None:
             proxy.stop()
     finally:

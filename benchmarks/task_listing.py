@@ -24,9 +24,11 @@ def make_tasks(root: str, n: int) -> None:
         base = os.path.join(folder, "_default_template_yaml")
         if not os.path.exists(base):
             with open(base, "w") as fh:
-                fh.write("dataset_path: lmms-lab/fake\ntest_split: test\ndoc_to_visual: !function utils.visual\n"
-                         "doc_to_text: '{{question}}'\ndoc_to_target: answer\n"
-                         "metric_list: [{metric: exact_match}]\nmetadata: {version: 1}\n")
+                fh.write(
+                    "dataset_path: lmms-lab/fake\ntest_split: test\ndoc_to_visual: !function utils.visual\n"
+                    "doc_to_text: '{{question}}'\ndoc_to_target: answer\n"
+                    "metric_list: [{metric: exact_match}]\nmetadata: {version: 1}\n"
+                )
             with open(os.path.join(folder, "utils.py"), "w") as fh:
                 fh.write("def visual(doc):\n    return [doc['image']]\n")
         with open(os.path.join(folder, f"task_{i}.yaml"), "w") as fh:

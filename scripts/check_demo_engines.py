@@ -285,8 +285,11 @@ def check_asr(data: Path) -> None:
         el = time.process_time() - t
         per_file = ", ".join(f"{100 * _wer([r], [h]):.1f}" for r, h in zip(refs, hyps))
         n_audio = sum(len(x) for x in audio) / SAMPLE_RATE
-        print(f"  long-form {label:30s} WER {100 * _wer(refs, hyps):5.1f} % ({per_file}), {n_audio / el:.1f} s audio per CPU s")
-    print("after ASR, RSS now/peak: %.0f/%.0f MiB" % _rss_mib())
+        print(
+            f"  long-form {label:30s} WER {100 * _wer(refs, hyps):5.1f} % ({per_file}), "
+            f"{n_audio / el:.1f} s audio per CPU s"
+        )
+    print("after ASR, RSS now/peak: {:.0f}/{:.0f} MiB".format(*_rss_mib()))
 
 
 def check_ocr(data: Path) -> None:
@@ -318,7 +321,7 @@ def check_ocr(data: Path) -> None:
         f"ocr: {len(rows)} images, exact match {correct}/{len(rows)} = {100 * correct / len(rows):.1f} %, "
         f"per image mean {np.mean(times):.3f} s wall (max {max(times):.3f} s), {np.mean(cpu):.3f} CPU s"
     )
-    print("after OCR, RSS now/peak: %.0f/%.0f MiB" % _rss_mib())
+    print("after OCR, RSS now/peak: {:.0f}/{:.0f} MiB".format(*_rss_mib()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -329,8 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.allow_network:
         _block_network()
-    print(f"CPUs: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
-    print("baseline RSS now/peak: %.0f/%.0f MiB" % _rss_mib())
+    print(
+        f"CPUs: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}, "
+        f"load average: {os.getloadavg()[0]:.1f}"
+    )
+    print("baseline RSS now/peak: {:.0f}/{:.0f} MiB".format(*_rss_mib()))
     if args.only in (None, "asr"):
         check_asr(args.data)
     if args.only in (None, "ocr"):

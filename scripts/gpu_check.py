@@ -39,8 +39,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--small", action="store_true", help="test-sized model and images (for a CPU)")
     p.add_argument("--batch", type=int, default=8, help="batch size N compared with batch size 1")
     p.add_argument("--max-new-tokens", type=int, default=64)
-    p.add_argument("--attn", default=None, help="attention implementation (default: flash_attention_2 if "
-                                                "flash_attn imports, else sdpa)")
+    p.add_argument(
+        "--attn",
+        default=None,
+        help="attention implementation (default: flash_attention_2 if flash_attn imports, else sdpa)",
+    )
     p.add_argument("--dtype", default=None, help="default: bfloat16 on GPU, float32 on CPU")
     p.add_argument("--skip-fp32", action="store_true", help="skip the float32 exact-equality run on GPU")
     p.add_argument("--out", default=None, help="also write the JSON here")
@@ -56,10 +59,17 @@ def make_requests(n: int, small: bool, max_new_tokens: int) -> list:
     from lmms_eval.api.request import Request
 
     rng = np.random.default_rng(0)
-    sizes = ([(56, 56), (84, 56), (56, 112), (70, 42)] if small
-             else [(224, 224), (336, 252), (448, 336), (280, 560), (640, 480), (196, 392), (512, 512), (300, 200)])
-    questions = ["What is shown?", "Describe the image in one sentence.", "How many objects are there?",
-                 "Answer with one word: which colour dominates?"]
+    sizes = (
+        [(56, 56), (84, 56), (56, 112), (70, 42)]
+        if small
+        else [(224, 224), (336, 252), (448, 336), (280, 560), (640, 480), (196, 392), (512, 512), (300, 200)]
+    )
+    questions = [
+        "What is shown?",
+        "Describe the image in one sentence.",
+        "How many objects are there?",
+        "Answer with one word: which colour dominates?",
+    ]
     out = []
     for i in range(n):
         w, h = sizes[i % len(sizes)]
@@ -67,8 +77,11 @@ def make_requests(n: int, small: bool, max_new_tokens: int) -> list:
         text = questions[i % len(questions)] * (1 + i % 3)
         # min_new_tokens = max_new_tokens: every request generates the same count (stable tokens/s).
         gen = {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens}
-        out.append(Request(task="gpu_check", doc_id=i, messages=[Message("user", [Image(data=img), Text(text)])],
-                           gen_kwargs=gen))
+        out.append(
+            Request(
+                task="gpu_check", doc_id=i, messages=[Message("user", [Image(data=img), Text(text)])], gen_kwargs=gen
+            )
+        )
     return out
 
 
@@ -89,7 +102,7 @@ def compare(model, requests: list, batch: int, device: str) -> dict:
     t1 = time.perf_counter()
     batched = []
     for start in range(0, len(requests), batch):
-        batched.extend(model.generate(requests[start:start + batch]))
+        batched.extend(model.generate(requests[start : start + batch]))
     sync(device)
     t2 = time.perf_counter()
     errors = [r.error for r in singles + batched if r.error]
@@ -101,8 +114,9 @@ def compare(model, requests: list, batch: int, device: str) -> dict:
             common = 0
             while common < min(len(s.text), len(b.text)) and s.text[common] == b.text[common]:
                 common += 1
-            mismatches.append({"request": i, "same_prefix_chars": common, "len_single": len(s.text),
-                               "len_batched": len(b.text)})
+            mismatches.append(
+                {"request": i, "same_prefix_chars": common, "len_single": len(s.text), "len_batched": len(b.text)}
+            )
     return {
         "equal": not mismatches and not errors,
         "mismatches": mismatches,
@@ -133,8 +147,9 @@ def run_config(path: str, device: str, dtype: str, attn: str, requests: list, ba
     model = Qwen2_5_VL.from_args(args)
     info = model.describe()["resolved"]
     result = compare(model, requests, batch, device)
-    result.update({"dtype": info["dtype"], "attn_implementation": info["attn_implementation"],
-                   "device": info["device"]})
+    result.update(
+        {"dtype": info["dtype"], "attn_implementation": info["attn_implementation"], "device": info["device"]}
+    )
     if device.startswith("cuda"):
         result["peak_gpu_mem_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
     result["n_params_m"] = round(sum(p.numel() for p in model.model.parameters()) / 1e6, 2)
@@ -144,10 +159,10 @@ def run_config(path: str, device: str, dtype: str, attn: str, requests: list, ba
 
 def main() -> int:
     args = parse_args()
+    import tiny_vision as tv
     import torch
     import transformers
 
-    import tiny_vision as tv
     from lmms_eval.models import hf_common as hc
 
     device = args.device
@@ -157,22 +172,32 @@ def main() -> int:
     on_gpu = device.startswith("cuda")
     dtype = args.dtype or ("bfloat16" if on_gpu else "float32")
     attn = args.attn or ("flash_attention_2" if on_gpu and hc.flash_attn_available() else "sdpa")
-    shape = (dict(hidden=64, layers=2, heads=4, vision_hidden=32, vision_depth=2, vision_heads=2) if args.small
-             else dict(hidden=512, layers=4, heads=8, vision_hidden=256, vision_depth=4, vision_heads=4))
+    shape = (
+        dict(hidden=64, layers=2, heads=4, vision_hidden=32, vision_depth=2, vision_heads=2)
+        if args.small
+        else dict(hidden=512, layers=4, heads=8, vision_hidden=256, vision_depth=4, vision_heads=4)
+    )
     n = max(args.batch * 2, 4) if not args.small else max(args.batch, 4)
     requests = make_requests(n, args.small, args.max_new_tokens)
 
     report: dict = {
-        "torch": torch.__version__, "transformers": transformers.__version__,
-        "cuda": torch.version.cuda, "gpu": torch.cuda.get_device_name(0) if on_gpu else None,
-        "flash_attn_importable": hc.flash_attn_available(), "video_backends": hc.video_backends(),
-        "model_shape": shape, "n_requests": n, "batch": args.batch, "max_new_tokens": args.max_new_tokens,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "cuda": torch.version.cuda,
+        "gpu": torch.cuda.get_device_name(0) if on_gpu else None,
+        "flash_attn_importable": hc.flash_attn_available(),
+        "video_backends": hc.video_backends(),
+        "model_shape": shape,
+        "n_requests": n,
+        "batch": args.batch,
+        "max_new_tokens": args.max_new_tokens,
     }
     with tempfile.TemporaryDirectory(prefix="gpu_check_") as tmp:
         t0 = time.perf_counter()
         # Saved in the run dtype; the float32 run upcasts on load.
-        path = tv.build_tiny_qwen2_5_vl(tmp, device=device, dtype=dtype,
-                                        image_max_pixels=28 * 28 * (16 if args.small else 256), **shape)
+        path = tv.build_tiny_qwen2_5_vl(
+            tmp, device=device, dtype=dtype, image_max_pixels=28 * 28 * (16 if args.small else 256), **shape
+        )
         report["build_s"] = round(time.perf_counter() - t0, 2)
         try:
             report["main"] = run_config(path, device, dtype, attn, requests, args.batch, args.small)

@@ -34,7 +34,9 @@ def make_toy_tasks(root: Path, n_docs: int = 12) -> Path:
     with open(root / "data" / "words.jsonl", "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row) + "\n")
-    write(root / "_base_yaml", """
+    write(
+        root / "_base_yaml",
+        """
         dataset_path: json
         dataset_kwargs:
           data_files: data/words.jsonl
@@ -46,8 +48,11 @@ def make_toy_tasks(root: Path, n_docs: int = 12) -> Path:
           max_new_tokens: 8
         metadata:
           version: 2
-        """)
-    write(root / "say_word.yaml", """
+        """,
+    )
+    write(
+        root / "say_word.yaml",
+        """
         task: say_word
         tag: [toy_tag]
         include: _base_yaml
@@ -56,29 +61,39 @@ def make_toy_tasks(root: Path, n_docs: int = 12) -> Path:
         lmms_eval_specific_kwargs:
           default: {pre_prompt: ""}
           scripted: {pre_prompt: "Please "}
-        """)
-    write(root / "utils.py", """
+        """,
+    )
+    write(
+        root / "utils.py",
+        """
         def upper_text(doc, lmms_eval_specific_kwargs=None):
             return "Shout " + doc["word"].upper()
 
         def upper_target(doc):
             return doc["answer"].upper()
-        """)
-    write(root / "say_upper.yaml", """
+        """,
+    )
+    write(
+        root / "say_upper.yaml",
+        """
         task: say_upper
         tag: toy_tag
         include: _base_yaml
         doc_to_text: !function utils.upper_text
         doc_to_target: !function utils.upper_target
-        """)
-    write(root / "toy_group.yaml", """
+        """,
+    )
+    write(
+        root / "toy_group.yaml",
+        """
         group: toy_group
         task: [say_word, say_upper]
         aggregate_metric_list:
           - metric: exact_match
             weight_by_size: true
         metadata: {version: 1}
-        """)
+        """,
+    )
     return root
 
 

@@ -41,15 +41,22 @@ import pytest
 
 # Special tokens shared by the text, vision and audio test models (Qwen2 names).
 SPECIAL_TOKENS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>",
-    "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>",
-    "<|audio_bos|>", "<|audio_eos|>", "<|AUDIO|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+    "<|audio_bos|>",
+    "<|audio_eos|>",
+    "<|AUDIO|>",
 ]
 VOCAB_SIZE = 384  # == hidden size of the scripted text stack, so embeddings can be one-hot
 _CORPUS = (
     "The quick brown fox jumps over the lazy dog. Question: what is shown? Answer: a cat. "
     "Reference answer and model prediction. Verdict: correct. Verdict: incorrect. "
-    "Rating: [[7]] Score 1 2 3 4 5 6 7 8 9 10. {\"score\": 1} The answer is 42. "
+    'Rating: [[7]] Score 1 2 3 4 5 6 7 8 9 10. {"score": 1} The answer is 42. '
 )
 
 _CHAT_TEMPLATE = (
@@ -76,8 +83,10 @@ def build_tokenizer() -> Any:
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=VOCAB_SIZE - 8, special_tokens=SPECIAL_TOKENS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+        vocab_size=VOCAB_SIZE - 8,
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     tok.train_from_iterator([_CORPUS] * 20, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
@@ -106,7 +115,9 @@ def _script_text_stack(model: Any, tokenizer: Any, reply: str, prefix: str = "")
         raise ValueError("the scripted stack needs hidden_size >= vocab_size")
     with torch.no_grad():
         for name, p in params.items():
-            if name.startswith(prefix + "layers.") and (name.endswith("o_proj.weight") or name.endswith("down_proj.weight")):
+            if name.startswith(prefix + "layers.") and (
+                name.endswith("o_proj.weight") or name.endswith("down_proj.weight")
+            ):
                 p.zero_()
         embed.zero_()
         embed[:, : embed.shape[0]] = torch.eye(embed.shape[0])
@@ -119,9 +130,16 @@ def _script_text_stack(model: Any, tokenizer: Any, reply: str, prefix: str = "")
 
 def _text_config(tokenizer: Any, hidden: int = VOCAB_SIZE) -> dict[str, Any]:
     return dict(
-        vocab_size=VOCAB_SIZE, hidden_size=hidden, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, bos_token_id=None,
+        vocab_size=VOCAB_SIZE,
+        hidden_size=hidden,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
         tie_word_embeddings=False,
     )
 
@@ -145,8 +163,13 @@ def build_text_model(path: str | Path, reply: str) -> str:
 def build_vision_model(path: str | Path, reply: str) -> str:
     """A scripted-text, random-vision Qwen2-VL with its processor (images as <|image_pad|> runs)."""
     import torch
-    from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLImageProcessor, Qwen2VLProcessor
-    from transformers import Qwen2VLVideoProcessor
+    from transformers import (
+        Qwen2VLConfig,
+        Qwen2VLForConditionalGeneration,
+        Qwen2VLImageProcessor,
+        Qwen2VLProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     tokenizer = build_tokenizer()
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
@@ -154,10 +177,20 @@ def build_vision_model(path: str | Path, reply: str) -> str:
     text["rope_parameters"] = {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [16, 16, 16]}
     config = Qwen2VLConfig(
         text_config=text,
-        vision_config=dict(depth=1, embed_dim=32, hidden_size=VOCAB_SIZE, num_heads=2, mlp_ratio=2,
-                           patch_size=14, spatial_merge_size=2, temporal_patch_size=2),
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        vision_config=dict(
+            depth=1,
+            embed_dim=32,
+            hidden_size=VOCAB_SIZE,
+            num_heads=2,
+            mlp_ratio=2,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+        ),
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=False,
     )
     torch.manual_seed(0)
@@ -169,7 +202,8 @@ def build_vision_model(path: str | Path, reply: str) -> str:
     processor = Qwen2VLProcessor(
         image_processor=Qwen2VLImageProcessor(size=small),
         video_processor=Qwen2VLVideoProcessor(size=small),
-        tokenizer=tokenizer, chat_template=_CHAT_TEMPLATE,
+        tokenizer=tokenizer,
+        chat_template=_CHAT_TEMPLATE,
     )
     processor.save_pretrained(str(path))
     model.save_pretrained(str(path))
@@ -179,14 +213,24 @@ def build_vision_model(path: str | Path, reply: str) -> str:
 def build_audio_model(path: str | Path, reply: str) -> str:
     """A scripted-text, random-encoder Qwen2-Audio with its processor (audio as <|AUDIO|> runs)."""
     import torch
-    from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor
-    from transformers import WhisperFeatureExtractor
+    from transformers import (
+        Qwen2AudioConfig,
+        Qwen2AudioForConditionalGeneration,
+        Qwen2AudioProcessor,
+        WhisperFeatureExtractor,
+    )
 
     tokenizer = build_tokenizer()
     config = Qwen2AudioConfig(
         text_config=_text_config(tokenizer),
-        audio_config=dict(num_mel_bins=128, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=32,
-                          d_model=32, max_source_positions=1500),
+        audio_config=dict(
+            num_mel_bins=128,
+            encoder_layers=1,
+            encoder_attention_heads=2,
+            encoder_ffn_dim=32,
+            d_model=32,
+            max_source_positions=1500,
+        ),
         audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
     )
     torch.manual_seed(0)
@@ -195,7 +239,9 @@ def build_audio_model(path: str | Path, reply: str) -> str:
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     processor = Qwen2AudioProcessor(
-        feature_extractor=WhisperFeatureExtractor(feature_size=128), tokenizer=tokenizer, chat_template=_CHAT_TEMPLATE,
+        feature_extractor=WhisperFeatureExtractor(feature_size=128),
+        tokenizer=tokenizer,
+        chat_template=_CHAT_TEMPLATE,
     )
     processor.save_pretrained(str(path))
     model.save_pretrained(str(path))
@@ -247,19 +293,40 @@ class LocalOpenAIServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "LocalOpenAIServer":
+    def start(self) -> LocalOpenAIServer:
         """Launch the process (returns at once; :meth:`wait_ready` waits for it)."""
         self.port = free_port()
-        env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TRANSFORMERS_VERBOSITY="error",
-                   OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "transformers.cli.transformers", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--device", "cpu", "--dtype", "float32", "--log-level", "warning"]
+        env = dict(
+            os.environ,
+            HF_HUB_OFFLINE="1",
+            TRANSFORMERS_OFFLINE="1",
+            TRANSFORMERS_VERBOSITY="error",
+            OMP_NUM_THREADS="1",
+            TOKENIZERS_PARALLELISM="false",
+            PYTHONUNBUFFERED="1",
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "transformers.cli.transformers",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--device",
+            "cpu",
+            "--dtype",
+            "float32",
+            "--log-level",
+            "warning",
+        ]
         self._log_fh = open(self.log_path, "ab")
         self._started_at = time.perf_counter()
         self.process = subprocess.Popen(cmd, stdout=self._log_fh, stderr=subprocess.STDOUT, env=env)
         return self
 
-    def wait_ready(self, timeout: float = 90.0) -> "LocalOpenAIServer":
+    def wait_ready(self, timeout: float = 90.0) -> LocalOpenAIServer:
         """Poll ``/health`` until the server answers (raises with the log tail if it died)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -364,15 +431,15 @@ class Fault:
     retry_after: float | None = None
 
     @classmethod
-    def status(cls, code: int, retry_after: float | None = None) -> "Fault":
+    def status(cls, code: int, retry_after: float | None = None) -> Fault:
         return cls("status", code=code, retry_after=retry_after)
 
     @classmethod
-    def sleep(cls, seconds: float) -> "Fault":
+    def sleep(cls, seconds: float) -> Fault:
         return cls("sleep", seconds=seconds)
 
     @classmethod
-    def reply(cls, text: str) -> "Fault":
+    def reply(cls, text: str) -> Fault:
         return cls("reply", text=text)
 
 
@@ -402,7 +469,7 @@ class FaultServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def push(self, *faults: Fault) -> "FaultServer":
+    def push(self, *faults: Fault) -> FaultServer:
         with self._lock:
             self.script.extend(faults)
         return self
@@ -413,7 +480,7 @@ class FaultServer:
             self.bodies.append(body)
             return self.script.pop(0) if self.script else self.default
 
-    def start(self) -> "FaultServer":
+    def start(self) -> FaultServer:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -459,14 +526,25 @@ class FaultServer:
             def _act(self, fault: Fault, raw: bytes, body: dict[str, Any]) -> None:
                 if fault.kind == "status":
                     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                    payload = json.dumps({"error": {"message": f"injected HTTP {fault.code}", "type": "injected",
-                                                    "code": fault.code}}).encode()
+                    payload = json.dumps(
+                        {"error": {"message": f"injected HTTP {fault.code}", "type": "injected", "code": fault.code}}
+                    ).encode()
                     self._send(fault.code, payload, headers)
                 elif fault.kind == "malformed":
                     self._send(200, b'{"id": "x", "choices": [ this is not json')
                 elif fault.kind == "no_choices":
-                    self._send(200, json.dumps({"id": "x", "object": "chat.completion", "created": 0,
-                                                "model": body.get("model", "m"), "choices": []}).encode())
+                    self._send(
+                        200,
+                        json.dumps(
+                            {
+                                "id": "x",
+                                "object": "chat.completion",
+                                "created": 0,
+                                "model": body.get("model", "m"),
+                                "choices": [],
+                            }
+                        ).encode(),
+                    )
                 elif fault.kind == "drop":
                     self.close_connection = True
                     try:
@@ -510,7 +588,10 @@ class FaultServer:
 
 def _completion(model: str, text: str) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-fault", "object": "chat.completion", "created": int(time.time()), "model": model,
+        "id": "chatcmpl-fault",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
         "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}],
         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
     }

@@ -19,8 +19,9 @@ SCRIPTED = "scripted_model:ScriptedModel"
 def cli(*args: str, env_extra: dict[str, str] | None = None, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "lmms_eval", *args], capture_output=True, text=True, env=env,
-                          timeout=120, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "lmms_eval", *args], capture_output=True, text=True, env=env, timeout=120, **kw
+    )
 
 
 def comparable(results_path: Path) -> dict:
@@ -52,8 +53,10 @@ def test_listing_does_not_import_torch(toy_tasks: Path) -> None:
     [
         (["--model", SCRIPTED, "--tasks", "say_wrod"], "unknown task 'say_wrod'. Did you mean 'say_word'"),
         (["--model", "qwen2_5_v", "--tasks", "say_word"], "unknown model 'qwen2_5_v'. Did you mean 'qwen2_5_vl'"),
-        (["--model", SCRIPTED, "--tasks", "say_word", "--model_args", "batchsize=3"],
-         "has no argument 'batchsize'. Did you mean 'batch'"),
+        (
+            ["--model", SCRIPTED, "--tasks", "say_word", "--model_args", "batchsize=3"],
+            "has no argument 'batchsize'. Did you mean 'batch'",
+        ),
         (["--model", SCRIPTED, "--tasks", "say_word", "--model_args", "oops"], "cannot read 'oops' as key=value"),
         (["--tasks", "say_word"], "--model is required"),
     ],
@@ -80,8 +83,18 @@ def test_validate_subcommand(toy_tasks: Path) -> None:
 
 
 def test_run_prints_table_and_writes_outputs(toy_tasks: Path, tmp_path: Path) -> None:
-    out = cli("--model", SCRIPTED, "--tasks", "toy_group", "--include_path", str(toy_tasks),
-              "--output_path", str(tmp_path), "--no_progress", "--log_samples")
+    out = cli(
+        "--model",
+        SCRIPTED,
+        "--tasks",
+        "toy_group",
+        "--include_path",
+        str(toy_tasks),
+        "--output_path",
+        str(tmp_path),
+        "--no_progress",
+        "--log_samples",
+    )
     assert out.returncode == 0, out.stderr
     assert "| say_word" in out.stdout and "exact_match" in out.stdout and "0.6667" in out.stdout
     run_dir = next((tmp_path / "scripted_model_ScriptedModel").iterdir())
@@ -98,8 +111,17 @@ def test_config_file_and_flag_override(toy_tasks: Path, tmp_path: Path) -> None:
 
 
 def test_sigkill_then_resume_matches_uninterrupted(toy_tasks: Path, tmp_path: Path) -> None:
-    common = ["--model", SCRIPTED, "--tasks", "toy_group", "--include_path", str(toy_tasks),
-              "--model_args", "sleep_s=0.04,batch=1", "--no_progress"]
+    common = [
+        "--model",
+        SCRIPTED,
+        "--tasks",
+        "toy_group",
+        "--include_path",
+        str(toy_tasks),
+        "--model_args",
+        "sleep_s=0.04,batch=1",
+        "--no_progress",
+    ]
     clean = cli(*common, "--output_path", str(tmp_path / "clean"))
     assert clean.returncode == 0, clean.stderr
     expected = comparable(next((tmp_path / "clean").rglob("results.json")))
@@ -107,8 +129,12 @@ def test_sigkill_then_resume_matches_uninterrupted(toy_tasks: Path, tmp_path: Pa
     out_dir = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
     for kill_after in (3, 11):
-        proc = subprocess.Popen([sys.executable, "-m", "lmms_eval", *common, "--output_path", str(out_dir), "--resume"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lmms_eval", *common, "--output_path", str(out_dir), "--resume"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.time() + 60
         while time.time() < deadline:
             done = sum(len(p.read_bytes().splitlines()) for p in out_dir.rglob("samples_*.jsonl"))
@@ -131,17 +157,37 @@ def test_sigkill_then_resume_matches_uninterrupted(toy_tasks: Path, tmp_path: Pa
 def test_plugin_package_provides_model_task_and_metric(tmp_path: Path) -> None:
     target = tmp_path / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(target),
-         str(TESTS / "plugin_pkg")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(TESTS / "plugin_pkg"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert install.returncode == 0, install.stderr
     env = {"PYTHONPATH": str(target)}
     listed = cli("tasks", env_extra=env)
     assert "plugin_words" in listed.stdout
     assert "plugin_reverse" in cli("models", env_extra=env).stdout
-    out = cli("--model", "plugin_reverse", "--tasks", "plugin_words", "--output_path", str(tmp_path / "o"),
-              "--no_progress", env_extra=env)
+    out = cli(
+        "--model",
+        "plugin_reverse",
+        "--tasks",
+        "plugin_words",
+        "--output_path",
+        str(tmp_path / "o"),
+        "--no_progress",
+        env_extra=env,
+    )
     assert out.returncode == 0, out.stderr
     results = json.loads(next((tmp_path / "o").rglob("results.json")).read_text())["results"]["plugin_words"]
     # reversed words: "cba" != "abc", "level" == "level", "yx", "noon": palindrome_match is 1 for all four,

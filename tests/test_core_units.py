@@ -18,14 +18,25 @@ from lmms_eval.reporting.redact import REDACTED, redact
 from lmms_eval.tasks.task import _plain_substituter
 
 
-@pytest.mark.parametrize("template", [
-    "{{question}}", "Q: {{ question }}\nA:", "{{pre}}{{question}}{{post}}", "no holes at all", "{{ n }} items",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{question}}",
+        "Q: {{ question }}\nA:",
+        "{{pre}}{{question}}{{post}}",
+        "no holes at all",
+        "{{ n }} items",
+    ],
+)
 def test_plain_templates_render_like_jinja(template: str) -> None:
     doc = {"question": "Why?", "n": 3, "pre": "", "post": "\nShort answer."}
     plain = _plain_substituter(template)
     assert plain is not None
-    expected = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True).from_string(template).render(**doc)
+    expected = (
+        jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        .from_string(template)
+        .render(**doc)
+    )
     assert plain.render(doc, {}) == expected
 
 
@@ -35,8 +46,14 @@ def test_richer_templates_go_to_jinja(template: str) -> None:
 
 
 def test_redaction_of_keys_and_values() -> None:
-    data = {"api_key": "abc", "max_new_tokens": 5, "nested": [{"hf_token": "x"}], "note": "key sk-ABCDEFGHIJKLMNOPQRSTUV",
-            "url": "http://h/?api_key=secret123,x=1", "prompt_tokens": 12}
+    data = {
+        "api_key": "abc",
+        "max_new_tokens": 5,
+        "nested": [{"hf_token": "x"}],
+        "note": "key sk-ABCDEFGHIJKLMNOPQRSTUV",
+        "url": "http://h/?api_key=secret123,x=1",
+        "prompt_tokens": 12,
+    }
     out = redact(data)
     assert out["api_key"] == REDACTED and out["nested"][0]["hf_token"] == REDACTED
     assert out["max_new_tokens"] == 5 and out["prompt_tokens"] == 12
@@ -73,7 +90,13 @@ def test_stable_ids_distinguish_doc_id_types_and_repeats() -> None:
 
 def test_model_args_parsing() -> None:
     assert parse_kv_string('pretrained=org/m,batch_size=4,device_map={"":0},flag=True,x=none,s=a b') == {
-        "pretrained": "org/m", "batch_size": 4, "device_map": {"": 0}, "flag": True, "x": None, "s": "a b"}
+        "pretrained": "org/m",
+        "batch_size": 4,
+        "device_map": {"": 0},
+        "flag": True,
+        "x": None,
+        "s": "a b",
+    }
     with pytest.raises(UsageError):
         parse_kv_string("novalue")
 

@@ -30,9 +30,24 @@ def test_demo_data_ships_in_the_package() -> None:
 def test_demo_cli_prints_real_scores_offline(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "LMMS_EVAL_CACHE": str(tmp_path / "c")}
     out = subprocess.run(
-        [sys.executable, "-m", "lmms_eval", "--model", "demo", "--tasks", "demo", "--limit", "2",
-         "--output_path", str(tmp_path), "--no_progress"],
-        capture_output=True, text=True, env=env, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "lmms_eval",
+            "--model",
+            "demo",
+            "--tasks",
+            "demo",
+            "--limit",
+            "2",
+            "--output_path",
+            str(tmp_path),
+            "--no_progress",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert out.returncode == 0, out.stderr
     results = json.loads(next(tmp_path.rglob("results.json")).read_text())["results"]

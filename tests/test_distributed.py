@@ -27,17 +27,48 @@ def test_assignment_balances_cost_not_stride() -> None:
 
 def test_torchrun_two_processes_match_one(toy_tasks: Path, tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-           "OMP_NUM_THREADS": "1"}
-    common = ["-m", "lmms_eval", "--model", "scripted_model:ScriptedModel", "--model_args", "batch=2",
-              "--tasks", "toy_group", "--include_path", str(toy_tasks), "--no_progress"]
-    single = subprocess.run([sys.executable, *common, "--output_path", str(tmp_path / "one")],
-                            capture_output=True, text=True, env=env, timeout=300)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+    }
+    common = [
+        "-m",
+        "lmms_eval",
+        "--model",
+        "scripted_model:ScriptedModel",
+        "--model_args",
+        "batch=2",
+        "--tasks",
+        "toy_group",
+        "--include_path",
+        str(toy_tasks),
+        "--no_progress",
+    ]
+    single = subprocess.run(
+        [sys.executable, *common, "--output_path", str(tmp_path / "one")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert single.returncode == 0, single.stderr
     multi = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
-         *common, "--output_path", str(tmp_path / "two")],
-        capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--standalone",
+            *common,
+            "--output_path",
+            str(tmp_path / "two"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert multi.returncode == 0, multi.stderr[-3000:]
     assert multi.stdout.count("| say_word") == 1, "only rank 0 prints the table"

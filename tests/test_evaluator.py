@@ -7,18 +7,23 @@ import math
 from pathlib import Path
 
 import pytest
+from scripted_model import ScriptedConfig, ScriptedModel
 
 from lmms_eval.api.errors import UsageError
-
 from lmms_eval.engine.evaluator import Evaluator
 from lmms_eval.engine.rescore import rescore_run
 from lmms_eval.engine.run_config import RunConfig
-from scripted_model import ScriptedConfig, ScriptedModel
 
 
 def run(toy_tasks: Path, out: Path, model: ScriptedModel | None = None, **kw):
-    cfg = RunConfig(model="scripted", tasks=kw.pop("tasks", ["toy_group"]), include_path=[str(toy_tasks)],
-                    output_path=str(out), show_progress=False, **kw)
+    cfg = RunConfig(
+        model="scripted",
+        tasks=kw.pop("tasks", ["toy_group"]),
+        include_path=[str(toy_tasks)],
+        output_path=str(out),
+        show_progress=False,
+        **kw,
+    )
     return Evaluator(cfg, model=model or ScriptedModel()).run()
 
 
@@ -77,8 +82,12 @@ def test_limit_and_offset(toy_tasks: Path, tmp_path: Path) -> None:
 
 
 def test_secrets_are_redacted_everywhere(toy_tasks: Path, tmp_path: Path) -> None:
-    outcome = run(toy_tasks, tmp_path / "out", tasks=["say_word"],
-                  gen_kwargs={"api_key": "sk-abcdefghijklmnopqrstuvwx", "max_new_tokens": 4})
+    outcome = run(
+        toy_tasks,
+        tmp_path / "out",
+        tasks=["say_word"],
+        gen_kwargs={"api_key": "sk-abcdefghijklmnopqrstuvwx", "max_new_tokens": 4},
+    )
     text = "".join(p.read_text() for p in Path(outcome.run_dir).iterdir())
     assert "sk-abcdefghijklmnopqrstuvwx" not in text
     assert "<redacted>" in text

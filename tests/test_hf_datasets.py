@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from scripted_model import ScriptedModel
 
 from lmms_eval.engine.evaluator import Evaluator
 from lmms_eval.engine.run_config import RunConfig
-from scripted_model import ScriptedModel
 
 datasets = pytest.importorskip("datasets")
 
@@ -25,18 +25,23 @@ def _png(color: tuple[int, int, int]) -> bytes:
 
 def make_parquet_task(root: Path) -> Path:
     """A DocVQA-like split with an Image feature, one row holding a corrupt image."""
-    features = datasets.Features({
-        "questionId": datasets.Value("string"),
-        "question": datasets.Value("string"),
-        "answers": datasets.Sequence(datasets.Value("string")),
-        "image": datasets.Image(),
-    })
+    features = datasets.Features(
+        {
+            "questionId": datasets.Value("string"),
+            "question": datasets.Value("string"),
+            "answers": datasets.Sequence(datasets.Value("string")),
+            "image": datasets.Image(),
+        }
+    )
     rows = {
         "questionId": ["a", "b", "c"],
         "question": ["Say red", "Say blue", "Say green"],
         "answers": [["red"], ["blue", "navy"], ["green"]],
-        "image": [{"bytes": _png((255, 0, 0)), "path": None}, {"bytes": _png((0, 0, 255)), "path": None},
-                  {"bytes": b"not a png at all", "path": None}],
+        "image": [
+            {"bytes": _png((255, 0, 0)), "path": None},
+            {"bytes": _png((0, 0, 255)), "path": None},
+            {"bytes": b"not a png at all", "path": None},
+        ],
     }
     ds = datasets.Dataset.from_dict(rows, features=features)
     root.mkdir(parents=True, exist_ok=True)
@@ -51,8 +56,14 @@ def make_parquet_task(root: Path) -> Path:
 
 def test_hf_loaded_task_with_images_and_a_corrupt_row(tmp_path: Path) -> None:
     tasks = make_parquet_task(tmp_path / "tasks")
-    cfg = RunConfig(model="scripted", tasks=["pq_task"], include_path=[str(tasks)], output_path=str(tmp_path / "o"),
-                    show_progress=False, max_error_rate=0.5)
+    cfg = RunConfig(
+        model="scripted",
+        tasks=["pq_task"],
+        include_path=[str(tasks)],
+        output_path=str(tmp_path / "o"),
+        show_progress=False,
+        max_error_rate=0.5,
+    )
     outcome = Evaluator(cfg, model=ScriptedModel()).run()
     res = outcome.results["results"]["pq_task"]
     assert res["exact_match,none"] == 1.0 and res["n_errors"] == 1

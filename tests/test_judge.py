@@ -16,27 +16,46 @@ from typing import Any
 
 import pytest
 from PIL import Image as PILImage
+from servers import Fault, FaultServer, LocalOpenAIServer, fault_server, free_port, openai_server  # noqa: F401
 
 from lmms_eval.api.errors import ConfigError, UsageError
 from lmms_eval.clients.openai_chat import AsyncChatClient, UsageMeter
 from lmms_eval.judge import (
-    JudgeCache, JudgeConfig, judge_records_sync, judge_summary, parse_judge_arg, parse_spec,
+    JudgeCache,
+    JudgeConfig,
+    judge_records_sync,
+    judge_summary,
+    parse_judge_arg,
+    parse_spec,
 )
 from lmms_eval.judge.cache import cache_key
 from lmms_eval.judge.parsing import (
-    VerdictError, parse_binary, parse_extracted, parse_pair, parse_rating, parse_rubric,
+    VerdictError,
+    parse_binary,
+    parse_extracted,
+    parse_pair,
+    parse_rating,
+    parse_rubric,
 )
-from servers import Fault, FaultServer, LocalOpenAIServer, fault_server, free_port, openai_server  # noqa: F401
 
 
 def make_record(i: int, prediction: str, target: Any = "42", question: str | None = None) -> dict[str, Any]:
     """A finished sample record in the shape the evaluator writes."""
     question = question or f"What is {i} + {42 - i}?"
     return {
-        "id": f"r{i}", "task": "toy", "doc_id": i, "index": i, "repeat": 0, "status": "ok", "error": None,
+        "id": f"r{i}",
+        "task": "toy",
+        "doc_id": i,
+        "index": i,
+        "repeat": 0,
+        "status": "ok",
+        "error": None,
         "prompt": [{"role": "user", "content": [{"type": "text", "text": question}]}],
-        "raw_output": f"I think the answer is {prediction}.", "filtered": {"none": prediction}, "target": target,
-        "scores": {"exact_match,none": float(prediction == target)}, "doc": {"question": question, "answer": target},
+        "raw_output": f"I think the answer is {prediction}.",
+        "filtered": {"none": prediction},
+        "target": target,
+        "scores": {"exact_match,none": float(prediction == target)},
+        "doc": {"question": question, "answer": target},
     }
 
 
@@ -50,18 +69,21 @@ def dead_url() -> str:
 
 
 # ================================================================== parsing (fixed strings)
-@pytest.mark.parametrize("reply, expected", [
-    ("Verdict: correct", True),
-    ("The model says 42, same as the reference.\nVerdict: **Correct**", True),
-    ("verdict: incorrect", False),
-    ("Verdict：incorrect", False),
-    ("Correct.", True),
-    ("incorrect", False),
-    ("Verdict: correct\nVerdict: incorrect", None),  # conflicting
-    ("I think it is correct", None),  # no verdict line
-    ("Verdict: correctness is unclear", None),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("Verdict: correct", True),
+        ("The model says 42, same as the reference.\nVerdict: **Correct**", True),
+        ("verdict: incorrect", False),
+        ("Verdict：incorrect", False),
+        ("Correct.", True),
+        ("incorrect", False),
+        ("Verdict: correct\nVerdict: incorrect", None),  # conflicting
+        ("I think it is correct", None),  # no verdict line
+        ("Verdict: correctness is unclear", None),
+        ("", None),
+    ],
+)
 def test_parse_binary(reply: str, expected: bool | None) -> None:
     if expected is None:
         with pytest.raises(VerdictError):
@@ -78,10 +100,18 @@ def test_parse_binary_custom_labels() -> None:
         parse_binary("Verdict: correct", r"^\s*(yes|no)\b", labels)
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("Good answer. Rating: [[7]]", 7.0), ("[[ 8.5 ]]", 8.5), ("[[7]] as said, [[7]]", 7.0),
-    ("[[3]] or [[9]]", None), ("Rating: [[11]]", None), ("Rating: 7", None), ("[[0]]", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("Good answer. Rating: [[7]]", 7.0),
+        ("[[ 8.5 ]]", 8.5),
+        ("[[7]] as said, [[7]]", 7.0),
+        ("[[3]] or [[9]]", None),
+        ("Rating: [[11]]", None),
+        ("Rating: 7", None),
+        ("[[0]]", None),
+    ],
+)
 def test_parse_rating(reply: str, expected: float | None) -> None:
     if expected is None:
         with pytest.raises(VerdictError):
@@ -90,10 +120,18 @@ def test_parse_rating(reply: str, expected: float | None) -> None:
         assert parse_rating(reply, 1, 10) == expected
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("8 6\nAssistant 1 is more precise.", (8.0, 6.0)), ("\n 7.5, 9 \nbecause", (7.5, 9.0)), ("**3 4**", (3.0, 4.0)),
-    ("Assistant 1: 8\nAssistant 2: 6", None), ("11 3", None), ("8", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("8 6\nAssistant 1 is more precise.", (8.0, 6.0)),
+        ("\n 7.5, 9 \nbecause", (7.5, 9.0)),
+        ("**3 4**", (3.0, 4.0)),
+        ("Assistant 1: 8\nAssistant 2: 6", None),
+        ("11 3", None),
+        ("8", None),
+        ("", None),
+    ],
+)
 def test_parse_pair(reply: str, expected: tuple | None) -> None:
     if expected is None:
         with pytest.raises(VerdictError):
@@ -105,18 +143,26 @@ def test_parse_pair(reply: str, expected: tuple | None) -> None:
 COMPONENTS = [{"name": "mentions the cat", "weight": 6}, {"name": "one sentence", "weight": 4}]
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ('{"scores": {"mentions the cat": 6, "one sentence": 2}}', {"mentions the cat": 6.0, "one sentence": 2.0}),
-    ('Here you go:\n```json\n{"scores": {"mentions the cat": 3.5, "one sentence": "4"}}\n```',
-     {"mentions the cat": 3.5, "one sentence": 4.0}),
-    ('first {"x": 1} then {"scores": {"mentions the cat": 0, "one sentence": 0}}', {"mentions the cat": 0.0, "one sentence": 0.0}),
-    ('{"scores": {"mentions the cat": 6}}', None),  # a component left out
-    ('{"scores": {"mentions the cat": 6, "one sentence": 1, "tone": 1}}', None),  # unknown component
-    ('{"scores": {"mentions the cat": 7, "one sentence": 1}}', None),  # above its weight
-    ('{"scores": {"mentions the cat": "most", "one sentence": 1}}', None),
-    ('{"scores": {"mentions the cat": true, "one sentence": 1}}', None),
-    ("mentions the cat: 6/6, one sentence: 4/4", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ('{"scores": {"mentions the cat": 6, "one sentence": 2}}', {"mentions the cat": 6.0, "one sentence": 2.0}),
+        (
+            'Here you go:\n```json\n{"scores": {"mentions the cat": 3.5, "one sentence": "4"}}\n```',
+            {"mentions the cat": 3.5, "one sentence": 4.0},
+        ),
+        (
+            'first {"x": 1} then {"scores": {"mentions the cat": 0, "one sentence": 0}}',
+            {"mentions the cat": 0.0, "one sentence": 0.0},
+        ),
+        ('{"scores": {"mentions the cat": 6}}', None),  # a component left out
+        ('{"scores": {"mentions the cat": 6, "one sentence": 1, "tone": 1}}', None),  # unknown component
+        ('{"scores": {"mentions the cat": 7, "one sentence": 1}}', None),  # above its weight
+        ('{"scores": {"mentions the cat": "most", "one sentence": 1}}', None),
+        ('{"scores": {"mentions the cat": true, "one sentence": 1}}', None),
+        ("mentions the cat: 6/6, one sentence: 4/4", None),
+    ],
+)
 def test_parse_rubric(reply: str, expected: dict | None) -> None:
     if expected is None:
         with pytest.raises(VerdictError):
@@ -125,10 +171,17 @@ def test_parse_rubric(reply: str, expected: dict | None) -> None:
         assert parse_rubric(reply, COMPONENTS) == expected
 
 
-@pytest.mark.parametrize("reply, expected", [
-    ("Extracted answer: 42", "42"), ("The model concludes B.\nExtracted answer: B\n", "B"), ("20.25", "20.25"),
-    ("Extracted answer:", ""), ("first line\nsecond line", None), ("   ", None),
-])
+@pytest.mark.parametrize(
+    "reply, expected",
+    [
+        ("Extracted answer: 42", "42"),
+        ("The model concludes B.\nExtracted answer: B\n", "B"),
+        ("20.25", "20.25"),
+        ("Extracted answer:", ""),
+        ("first line\nsecond line", None),
+        ("   ", None),
+    ],
+)
 def test_parse_extracted(reply: str, expected: str | None) -> None:
     if expected is None:
         with pytest.raises(VerdictError):
@@ -140,11 +193,20 @@ def test_parse_extracted(reply: str, expected: str | None) -> None:
 # ================================================================== config, spec, templates, cache keys
 def test_parse_judge_arg_forms() -> None:
     cfg = parse_judge_arg("openai:gpt-4o-2024-11-20")
-    assert (cfg.model, cfg.base_url, cfg.api_key_env, cfg.temperature) == ("gpt-4o-2024-11-20", None, "OPENAI_API_KEY", 0.0)
+    assert (cfg.model, cfg.base_url, cfg.api_key_env, cfg.temperature) == (
+        "gpt-4o-2024-11-20",
+        None,
+        "OPENAI_API_KEY",
+        0.0,
+    )
     cfg = parse_judge_arg("gpt-4o-mini,concurrency=32,timeout=120")
     assert (cfg.model, cfg.concurrency, cfg.timeout) == ("gpt-4o-mini", 32, 120.0)
     cfg = parse_judge_arg("model=Qwen/Qwen2.5-72B-Instruct,base_url=http://127.0.0.1:8000/v1,api_key_env=VLLM_KEY")
-    assert (cfg.model, cfg.base_url, cfg.api_key_env) == ("Qwen/Qwen2.5-72B-Instruct", "http://127.0.0.1:8000/v1", "VLLM_KEY")
+    assert (cfg.model, cfg.base_url, cfg.api_key_env) == (
+        "Qwen/Qwen2.5-72B-Instruct",
+        "http://127.0.0.1:8000/v1",
+        "VLLM_KEY",
+    )
     assert parse_judge_arg("qwen2.5:7b").model == "qwen2.5:7b"  # only a known provider prefix is stripped
     assert parse_judge_arg("m,max_tokens=64,seed=1").call_params() == {"temperature": 0.0, "max_tokens": 64, "seed": 1}
     with pytest.raises(UsageError, match="Did you mean 'concurrency'"):
@@ -171,9 +233,18 @@ def test_cache_key_covers_model_template_inputs_and_params() -> None:
     msgs = [{"role": "user", "content": "q"}]
     base = cache_key("m", "t", msgs, {"temperature": 0})[0]
     assert base == cache_key("m", "t", [{"role": "user", "content": "q"}], {"temperature": 0})[0]
-    assert len({base, cache_key("m2", "t", msgs, {"temperature": 0})[0], cache_key("m", "t2", msgs, {"temperature": 0})[0],
+    assert (
+        len(
+            {
+                base,
+                cache_key("m2", "t", msgs, {"temperature": 0})[0],
+                cache_key("m", "t2", msgs, {"temperature": 0})[0],
                 cache_key("m", "t", [{"role": "user", "content": "q2"}], {"temperature": 0})[0],
-                cache_key("m", "t", msgs, {"temperature": 0.5})[0]}) == 5
+                cache_key("m", "t", msgs, {"temperature": 0.5})[0],
+            }
+        )
+        == 5
+    )
 
 
 def test_task_templates_and_missing_variables(tmp_path: Path, fault_server: FaultServer) -> None:
@@ -181,8 +252,13 @@ def test_task_templates_and_missing_variables(tmp_path: Path, fault_server: Faul
     records = [make_record(0, "41"), make_record(1, "40")]
     records[0]["doc"]["extra"] = "hint"
     fault_server.default = Fault.reply("Verdict: incorrect")
-    judge_records_sync(records, {"type": "binary", "template": "my_judge.jinja"}, judge_cfg(fault_server.base_url),
-                       str(tmp_path / "c.sqlite"), template_dir=str(tmp_path))
+    judge_records_sync(
+        records,
+        {"type": "binary", "template": "my_judge.jinja"},
+        judge_cfg(fault_server.base_url),
+        str(tmp_path / "c.sqlite"),
+        template_dir=str(tmp_path),
+    )
     assert fault_server.requests == 1
     sent = fault_server.bodies[0]["messages"][0]["content"]
     assert sent == "Q=What is 0 + 42? A=41 R=42 X=hint"
@@ -191,11 +267,21 @@ def test_task_templates_and_missing_variables(tmp_path: Path, fault_server: Faul
     assert "judge_correct,none" not in records[1]["scores"]
     (tmp_path / "bad.jinja").write_text("{{ question ")
     with pytest.raises(ConfigError, match="bad.jinja line 1"):
-        judge_records_sync(records, {"type": "binary", "template": "bad.jinja"}, judge_cfg(fault_server.base_url),
-                           str(tmp_path / "c.sqlite"), template_dir=str(tmp_path))
+        judge_records_sync(
+            records,
+            {"type": "binary", "template": "bad.jinja"},
+            judge_cfg(fault_server.base_url),
+            str(tmp_path / "c.sqlite"),
+            template_dir=str(tmp_path),
+        )
     with pytest.raises(ConfigError, match="not found"):
-        judge_records_sync(records, {"type": "binary", "template": "nope.jinja"}, judge_cfg(fault_server.base_url),
-                           str(tmp_path / "c.sqlite"), template_dir=str(tmp_path))
+        judge_records_sync(
+            records,
+            {"type": "binary", "template": "nope.jinja"},
+            judge_cfg(fault_server.base_url),
+            str(tmp_path / "c.sqlite"),
+            template_dir=str(tmp_path),
+        )
 
 
 # ================================================================== real server: happy paths
@@ -239,8 +325,12 @@ def test_cascade_counts_each_stage(openai_server: LocalOpenAIServer, tmp_path: P
 
     # judge_when=unparsed: a parsed wrong answer is decided by the rule; only the empty one is judged.
     records = [make_record(0, "41"), make_record(1, "")]
-    judge_records_sync(records, {"type": "binary", "cascade": ["exact_match"], "judge_when": "unparsed"}, cfg,
-                       str(tmp_path / "c.sqlite"))
+    judge_records_sync(
+        records,
+        {"type": "binary", "cascade": ["exact_match"], "judge_when": "unparsed"},
+        cfg,
+        str(tmp_path / "c.sqlite"),
+    )
     assert [r["judge"]["filters"]["none"]["stage"] for r in records] == ["rule", "judge"]
     assert [r["scores"]["judge_correct,none"] for r in records] == [0.0, 0.0]
 
@@ -257,10 +347,15 @@ def test_rating_and_pairwise_rating_on_real_server(openai_server: LocalOpenAISer
     judge_records_sync(records, {"type": "pairwise_rating"}, cfg, str(tmp_path / "c.sqlite"))
     entry = records[0]["judge"]["filters"]["none"]
     assert records[0]["scores"]["judge_pairwise_rating,none"] == 7.0
-    assert entry["verdict"] == {"orders": [[8.0, 6.0], [8.0, 6.0]], "prediction_scores": [6.0, 8.0],
-                                "reference_scores": [8.0, 6.0]}
+    assert entry["verdict"] == {
+        "orders": [[8.0, 6.0], [8.0, 6.0]],
+        "prediction_scores": [6.0, 8.0],
+        "reference_scores": [8.0, 6.0],
+    }
     first, second = (c["prompt"][0]["content"] for c in entry["calls"])
-    assert first.index("reference 0") < first.index("answer 0") and second.index("answer 0") < second.index("reference 0")
+    assert first.index("reference 0") < first.index("answer 0") and second.index("answer 0") < second.index(
+        "reference 0"
+    )
 
 
 def test_answer_extraction_then_rule_scoring(openai_server: LocalOpenAIServer, tmp_path: Path) -> None:
@@ -270,7 +365,10 @@ def test_answer_extraction_then_rule_scoring(openai_server: LocalOpenAIServer, t
     judge_records_sync(records, spec, cfg, str(tmp_path / "c.sqlite"))
     assert [r["scores"]["judge_extract,none"] for r in records] == [1.0, 0.0, 1.0]
     assert [r["judge"]["filters"]["none"]["verdict"] for r in records] == ["42", "42", "rule"]
-    assert "Model response: I think the answer is ." in records[0]["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
+    assert (
+        "Model response: I think the answer is ."
+        in records[0]["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
+    )
 
 
 def test_rubric_weighted_sum(fault_server: FaultServer, tmp_path: Path) -> None:
@@ -294,17 +392,25 @@ def test_unparseable_verdict_is_a_judge_error_not_a_zero(openai_server: LocalOpe
         assert record["scores"]["exact_match,none"] == 0.0  # the rule value is kept for inspection
         assert record["judge"]["filters"]["none"]["calls"][0]["reply"] == "The quick brown fox"
     summary = judge_summary(records)
-    assert summary["judge_errors"] == 3 and summary["samples_with_judge_error"] == 3 and summary["decided_by_judge"] == 0
+    assert (
+        summary["judge_errors"] == 3 and summary["samples_with_judge_error"] == 3 and summary["decided_by_judge"] == 0
+    )
 
 
 def test_engine_records_through_the_judge(openai_server: LocalOpenAIServer, toy_tasks: Path, tmp_path: Path) -> None:
     """Records written by the evaluator (scripted model) go through the cascade unchanged in shape."""
-    from lmms_eval.engine.evaluator import Evaluator
-    from lmms_eval.engine.run_config import RunConfig
     from scripted_model import ScriptedModel
 
-    cfg = RunConfig(model="scripted", tasks=["say_word"], include_path=[str(toy_tasks)],
-                    output_path=str(tmp_path / "out"), show_progress=False)
+    from lmms_eval.engine.evaluator import Evaluator
+    from lmms_eval.engine.run_config import RunConfig
+
+    cfg = RunConfig(
+        model="scripted",
+        tasks=["say_word"],
+        include_path=[str(toy_tasks)],
+        output_path=str(tmp_path / "out"),
+        show_progress=False,
+    )
     outcome = Evaluator(cfg, model=ScriptedModel()).run()
     lines = (Path(outcome.run_dir) / "samples_say_word.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
@@ -314,8 +420,12 @@ def test_engine_records_through_the_judge(openai_server: LocalOpenAIServer, toy_
     assert (summary["decided_by_rule"], summary["decided_by_judge"]) == (8, 4)  # q0, q3, q6, q9 have "nope"
     assert all(r["scores"]["judge_correct,none"] == 1.0 for r in records)
     assert (Path(outcome.run_dir) / "judge_cache.sqlite").exists()  # the cache lives with the run
-    assert "Question: Please Say w0" in next(r for r in records if r["doc_id"] == "q0")[
-        "judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
+    assert (
+        "Question: Please Say w0"
+        in next(r for r in records if r["doc_id"] == "q0")["judge"]["filters"]["none"]["calls"][0]["prompt"][0][
+            "content"
+        ]
+    )
 
 
 # ================================================================== faults
@@ -336,7 +446,9 @@ def test_server_down_marks_errors_caches_nothing_and_retries_later(tmp_path: Pat
 
 
 def test_429_then_success_is_retried_and_cached(fault_server: FaultServer, tmp_path: Path) -> None:
-    fault_server.push(Fault.status(429, retry_after=0), Fault.status(429, retry_after=0), Fault.reply("Verdict: correct"))
+    fault_server.push(
+        Fault.status(429, retry_after=0), Fault.status(429, retry_after=0), Fault.reply("Verdict: correct")
+    )
     records = [make_record(0, "42")]
     cache = JudgeCache(str(tmp_path / "c.sqlite"))
     judge_records_sync(records, {"type": "binary"}, judge_cfg(fault_server.base_url), cache)
@@ -349,8 +461,12 @@ def test_slow_judge_times_out_without_scoring(fault_server: FaultServer, tmp_pat
     fault_server.push(Fault.sleep(3.0), Fault.sleep(3.0))
     records = [make_record(i, f"4{i}") for i in range(3)]
     started = time.perf_counter()
-    judge_records_sync(records, {"type": "binary"},
-                       judge_cfg(fault_server.base_url, timeout=0.4, max_retries=1, concurrency=1), str(tmp_path / "c.sqlite"))
+    judge_records_sync(
+        records,
+        {"type": "binary"},
+        judge_cfg(fault_server.base_url, timeout=0.4, max_retries=1, concurrency=1),
+        str(tmp_path / "c.sqlite"),
+    )
     assert time.perf_counter() - started < 2.9
     assert records[0]["status"] == "judge_error" and "Timeout" in records[0]["error"]
     assert "judge_correct,none" not in records[0]["scores"]
@@ -370,8 +486,9 @@ def test_concurrency_is_bounded_and_overlaps(fault_server: FaultServer, tmp_path
     fault_server.default = Fault.sleep(0.15)
     records = [make_record(i, f"x{i}") for i in range(12)]
     started = time.perf_counter()
-    judge_records_sync(records, {"type": "binary"}, judge_cfg(fault_server.base_url, concurrency=4),
-                       str(tmp_path / "c.sqlite"))
+    judge_records_sync(
+        records, {"type": "binary"}, judge_cfg(fault_server.base_url, concurrency=4), str(tmp_path / "c.sqlite")
+    )
     elapsed = time.perf_counter() - started
     assert fault_server.max_inflight == 4 and fault_server.requests == 12
     assert elapsed < 12 * 0.15 * 0.6
@@ -381,9 +498,13 @@ def test_concurrency_is_bounded_and_overlaps(fault_server: FaultServer, tmp_path
 def test_judge_sees_the_image_and_the_log_keeps_only_its_hash(fault_server: FaultServer, tmp_path: Path) -> None:
     records = [make_record(0, "red")]
     image = PILImage.new("RGB", (8, 8), (255, 0, 0))
-    judge_records_sync(records, {"type": "binary", "image": "image", "question": "question"},
-                       judge_cfg(fault_server.base_url), str(tmp_path / "c.sqlite"),
-                       doc_loader=lambda r: {**r["doc"], "image": image})
+    judge_records_sync(
+        records,
+        {"type": "binary", "image": "image", "question": "question"},
+        judge_cfg(fault_server.base_url),
+        str(tmp_path / "c.sqlite"),
+        doc_loader=lambda r: {**r["doc"], "image": image},
+    )
     content = fault_server.bodies[0]["messages"][0]["content"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,") and content[1]["type"] == "text"
     logged = records[0]["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
@@ -391,8 +512,9 @@ def test_judge_sees_the_image_and_the_log_keeps_only_its_hash(fault_server: Faul
     assert "base64" not in json.dumps(records[0])
     # without a loader the logged doc has no image: a clear per-sample error
     records = [make_record(1, "red")]
-    judge_records_sync(records, {"type": "binary", "image": "image"}, judge_cfg(fault_server.base_url),
-                       str(tmp_path / "c.sqlite"))
+    judge_records_sync(
+        records, {"type": "binary", "image": "image"}, judge_cfg(fault_server.base_url), str(tmp_path / "c.sqlite")
+    )
     assert records[0]["status"] == "judge_error" and "doc_loader" in records[0]["error"]
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from scripted_model import ScriptedModel
+from servers import LocalOpenAIServer, openai_server  # noqa: F401
+
 from lmms_eval.engine.evaluator import Evaluator
 from lmms_eval.engine.rescore import rescore_run
 from lmms_eval.engine.run_config import RunConfig
-from scripted_model import ScriptedModel
-from servers import LocalOpenAIServer, openai_server  # noqa: F401
 
 
 def add_judged_task(toy_tasks: Path) -> None:
@@ -21,9 +22,17 @@ def add_judged_task(toy_tasks: Path) -> None:
 
 def test_run_and_rescore_with_judge(openai_server: LocalOpenAIServer, toy_tasks: Path, tmp_path: Path) -> None:
     add_judged_task(toy_tasks)
-    judge = f"model={openai_server.model('Verdict: correct')},base_url={openai_server.base_url},api_key_env=NO_KEY_NEEDED"
-    cfg = RunConfig(model="scripted", tasks=["say_judged"], include_path=[str(toy_tasks)],
-                    output_path=str(tmp_path / "out"), show_progress=False, judge=judge)
+    judge = (
+        f"model={openai_server.model('Verdict: correct')},base_url={openai_server.base_url},api_key_env=NO_KEY_NEEDED"
+    )
+    cfg = RunConfig(
+        model="scripted",
+        tasks=["say_judged"],
+        include_path=[str(toy_tasks)],
+        output_path=str(tmp_path / "out"),
+        show_progress=False,
+        judge=judge,
+    )
     outcome = Evaluator(cfg, model=ScriptedModel()).run()
     res = outcome.results["results"]["say_judged"]
     assert res["exact_match,none"] == 8 / 12
@@ -43,8 +52,13 @@ def test_run_and_rescore_with_judge(openai_server: LocalOpenAIServer, toy_tasks:
 
 def test_judge_block_without_judge_flag_is_reported(toy_tasks: Path, tmp_path: Path) -> None:
     add_judged_task(toy_tasks)
-    cfg = RunConfig(model="scripted", tasks=["say_judged"], include_path=[str(toy_tasks)],
-                    output_path=str(tmp_path / "out"), show_progress=False)
+    cfg = RunConfig(
+        model="scripted",
+        tasks=["say_judged"],
+        include_path=[str(toy_tasks)],
+        output_path=str(tmp_path / "out"),
+        show_progress=False,
+    )
     outcome = Evaluator(cfg, model=ScriptedModel()).run()
     assert outcome.results["judge"]["skipped"] == ["say_judged"]
     assert "judge_correct,none" not in outcome.results["results"]["say_judged"]

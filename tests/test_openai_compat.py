@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image as PILImage
+from servers import Fault, FaultServer, LocalOpenAIServer, fault_server, openai_server, spare_server  # noqa: F401
 
 from lmms_eval.api.errors import SampleError, UsageError
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video
@@ -25,7 +26,6 @@ from lmms_eval.api.registry import MODELS
 from lmms_eval.api.request import Request
 from lmms_eval.clients.media import audio_input, image_url, to_openai_messages
 from lmms_eval.models.openai_compat import OpenAICompat, map_gen_kwargs
-from servers import Fault, FaultServer, LocalOpenAIServer, fault_server, openai_server, spare_server  # noqa: F401
 
 REPLY = "Verdict: correct"
 
@@ -35,8 +35,9 @@ def text_request(i: int, text: str = "hello", **gen_kwargs: object) -> Request:
 
 
 def adapter(base_url: str, model: str = "m", **args: object) -> OpenAICompat:
-    return OpenAICompat.from_args({"model": model, "base_url": base_url, "backoff_initial": 0.01,
-                                   "backoff_max": 0.05, **args})
+    return OpenAICompat.from_args(
+        {"model": model, "base_url": base_url, "backoff_initial": 0.01, "backoff_max": 0.05, **args}
+    )
 
 
 # ---------------------------------------------------------------------------- pure mapping
@@ -46,7 +47,11 @@ def adapter(base_url: str, model: str = "m", **args: object) -> OpenAICompat:
         ({}, {}, []),  # nothing is invented
         ({"max_new_tokens": 16}, {"max_tokens": 16}, []),
         ({"until": "\n\n"}, {"stop": ["\n\n"]}, []),
-        ({"until": ["a", "b"], "temperature": 0.7, "top_p": 0.9}, {"stop": ["a", "b"], "temperature": 0.7, "top_p": 0.9}, []),
+        (
+            {"until": ["a", "b"], "temperature": 0.7, "top_p": 0.9},
+            {"stop": ["a", "b"], "temperature": 0.7, "top_p": 0.9},
+            [],
+        ),
         ({"until": []}, {}, []),
         ({"do_sample": False, "temperature": 0.7}, {"temperature": 0.0}, []),  # greedy wins, as in HF
         ({"do_sample": True}, {}, []),
@@ -100,13 +105,16 @@ def test_media_parts_encode_losslessly(tmp_path: Path) -> None:
     assert payload["format"] == "wav" and rate == 8000 and np.allclose(data, wave, atol=1 / 32767)
 
     frames = [PILImage.new("RGB", (8, 8), (i, 0, 0)) for i in range(10)]
-    msgs = to_openai_messages([Message("system", [Text("be brief")]),
-                               Message("user", [Video(frames=frames, max_frames=4), Text("what?")])])
+    msgs = to_openai_messages(
+        [Message("system", [Text("be brief")]), Message("user", [Video(frames=frames, max_frames=4), Text("what?")])]
+    )
     assert msgs[0] == {"role": "system", "content": "be brief"}  # text-only turns stay strings
     parts = msgs[1]["content"]
     assert [p["type"] for p in parts] == ["image_url"] * 4 + ["text"]
-    reds = [np.asarray(PILImage.open(io.BytesIO(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]))))[0, 0, 0]
-            for p in parts[:4]]
+    reds = [
+        np.asarray(PILImage.open(io.BytesIO(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]))))[0, 0, 0]
+        for p in parts[:4]
+    ]
     assert reds == [1, 3, 6, 8]  # uniform picks from the middle of four equal spans of 10 frames
     picked = to_openai_messages([Message("user", [Video(frames=frames, frame_indices=[0, 9])])])
     assert len(picked[0]["content"]) == 2
@@ -136,12 +144,21 @@ def test_images_and_video_frames_reach_a_vision_model(openai_server: LocalOpenAI
     model = adapter(openai_server.base_url, openai_server.model(REPLY, kind="vision"))
     img = PILImage.new("RGB", (64, 64), (0, 200, 0))
     try:
-        out = model.generate([
-            Request("t", 0, [Message("user", [Text("what is it?")])], {"max_new_tokens": 8}),
-            Request("t", 1, [Message("user", [Image(data=img), Text("what is it?")])], {"max_new_tokens": 8}),
-            Request("t", 2, [Message("user", [Image(data=img), Image(data=img), Text("what is it?")])], {"max_new_tokens": 8}),
-            Request("t", 3, [Message("user", [Video(frames=[img] * 3), Text("what is it?")])], {"max_new_tokens": 8}),
-        ])
+        out = model.generate(
+            [
+                Request("t", 0, [Message("user", [Text("what is it?")])], {"max_new_tokens": 8}),
+                Request("t", 1, [Message("user", [Image(data=img), Text("what is it?")])], {"max_new_tokens": 8}),
+                Request(
+                    "t",
+                    2,
+                    [Message("user", [Image(data=img), Image(data=img), Text("what is it?")])],
+                    {"max_new_tokens": 8},
+                ),
+                Request(
+                    "t", 3, [Message("user", [Video(frames=[img] * 3), Text("what is it?")])], {"max_new_tokens": 8}
+                ),
+            ]
+        )
         assert [r.error for r in out] == [None] * 4 and {r.text for r in out} == {REPLY}
         base, one, two, three = (r.prompt_tokens for r in out)
         # 64x64 -> 56x56 -> 4 merged patches, plus <|vision_start|>/<|vision_end|>
@@ -155,13 +172,23 @@ def test_audio_reaches_an_audio_model(openai_server: LocalOpenAIServer) -> None:
     model = adapter(openai_server.base_url, openai_server.model(REPLY, kind="audio"))
     tone = lambda seconds: (0.1 * np.sin(np.arange(int(16000 * seconds)) / 5)).astype(np.float32)  # noqa: E731
     try:
-        out = model.generate([
-            Request("t", 0, [Message("user", [Text("transcribe")])], {"max_new_tokens": 8}),
-            Request("t", 1, [Message("user", [Audio(array=tone(1.0), sampling_rate=16000), Text("transcribe")])],
-                    {"max_new_tokens": 8}),
-            Request("t", 2, [Message("user", [Audio(array=tone(3.0), sampling_rate=16000), Text("transcribe")])],
-                    {"max_new_tokens": 8}),
-        ])
+        out = model.generate(
+            [
+                Request("t", 0, [Message("user", [Text("transcribe")])], {"max_new_tokens": 8}),
+                Request(
+                    "t",
+                    1,
+                    [Message("user", [Audio(array=tone(1.0), sampling_rate=16000), Text("transcribe")])],
+                    {"max_new_tokens": 8},
+                ),
+                Request(
+                    "t",
+                    2,
+                    [Message("user", [Audio(array=tone(3.0), sampling_rate=16000), Text("transcribe")])],
+                    {"max_new_tokens": 8},
+                ),
+            ]
+        )
         assert [r.error for r in out] == [None] * 3 and {r.text for r in out} == {REPLY}
         base, one, three = (r.prompt_tokens for r in out)
         # Qwen2-Audio: 25 audio tokens per second (+ <|audio_bos|>/<|audio_eos|>)
@@ -232,9 +259,15 @@ def test_evaluator_end_to_end_on_real_server(openai_server: LocalOpenAIServer, t
     from lmms_eval.engine.run_config import RunConfig
 
     path = openai_server.model("w1")  # every answer is "w1": right for doc q1 only
-    cfg = RunConfig(model="openai_compat", model_args={"model": path, "base_url": openai_server.base_url},
-                    tasks=["say_word"], include_path=[str(toy_tasks)], output_path=str(tmp_path / "out"),
-                    batch_size="auto", show_progress=False)
+    cfg = RunConfig(
+        model="openai_compat",
+        model_args={"model": path, "base_url": openai_server.base_url},
+        tasks=["say_word"],
+        include_path=[str(toy_tasks)],
+        output_path=str(tmp_path / "out"),
+        batch_size="auto",
+        show_progress=False,
+    )
     outcome = Evaluator(cfg).run()
     assert outcome.exit_code == 0
     assert outcome.results["results"]["say_word"]["exact_match,none"] == pytest.approx(1 / 12)

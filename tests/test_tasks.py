@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import write
+
 from lmms_eval.api.errors import ConfigError, DatasetError, UsageError
 from lmms_eval.tasks import load_selection
 from lmms_eval.tasks.index import TaskIndex
@@ -15,11 +15,14 @@ from lmms_eval.tasks.task import Task
 
 
 def test_unknown_key_rejected_with_did_you_mean(tmp_path: Path) -> None:
-    path = write(tmp_path / "bad.yaml", """
+    path = write(
+        tmp_path / "bad.yaml",
+        """
         task: bad
         dataset_path: json
         doc_to_txt: "{{question}}"
-        """)
+        """,
+    )
     with pytest.raises(ConfigError) as err:
         Task.from_yaml(str(path))
     message = str(err.value)
@@ -70,11 +73,14 @@ def test_config_hash_changes_with_utils_source(toy_tasks: Path) -> None:
 
 
 def test_missing_column_is_one_line_error(tmp_path: Path, toy_tasks: Path) -> None:
-    write(toy_tasks / "wrongcol.yaml", """
+    write(
+        toy_tasks / "wrongcol.yaml",
+        """
         task: wrongcol
         include: _base_yaml
         doc_to_text: "{{question}}"
-        """)
+        """,
+    )
     task = Task.from_yaml(str(toy_tasks / "wrongcol.yaml"))
     with pytest.raises(DatasetError) as err:
         task.doc_ids()

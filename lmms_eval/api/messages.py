@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -124,7 +124,7 @@ class Video:
         return out
 
 
-Part = Union[Text, Image, Audio, Video]
+Part = Text | Image | Audio | Video
 
 
 @dataclass
@@ -167,14 +167,18 @@ def media_part(kind: str, value: Any, base_dir: str | None = None) -> Part:
         path = str(value)
         if base_dir and not os.path.isabs(path) and "://" not in path:
             path = os.path.join(base_dir, path)
-        return {"image": lambda: Image(path=path), "audio": lambda: Audio(path=path),
-                "video": lambda: Video(path=path)}[kind]()
+        return {
+            "image": lambda: Image(path=path),
+            "audio": lambda: Audio(path=path),
+            "video": lambda: Video(path=path),
+        }[kind]()
     if isinstance(value, (bytes, bytearray)):
         return _from_bytes(kind, bytes(value))
     if isinstance(value, dict):
         if kind == "audio" and "array" in value:
-            return Audio(array=value["array"], sampling_rate=int(value.get("sampling_rate") or 16000),
-                         path=value.get("path"))
+            return Audio(
+                array=value["array"], sampling_rate=int(value.get("sampling_rate") or 16000), path=value.get("path")
+            )
         if value.get("bytes") is not None:
             return _from_bytes(kind, value["bytes"])
         if value.get("path") is not None:

@@ -88,7 +88,7 @@ class Model:
         self.config = config if config is not None else self.Config()
 
     @classmethod
-    def from_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> "Model":
+    def from_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> Model:
         """Build from a ``k=v,...`` string or dict, validating against ``Config``."""
         values = parse_kv_string(args) if isinstance(args, str) or args is None else dict(args)
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -45,6 +45,7 @@ class Registry(Generic[T]):
     def register(self, name: str, value: T | str | None = None) -> Any:
         """Register ``value`` under ``name``; without a value, act as a decorator."""
         if value is None:
+
             def decorator(obj: T) -> T:
                 self._entries[name] = obj
                 return obj
@@ -94,7 +95,9 @@ class Registry(Generic[T]):
             try:
                 value = import_object(value)
             except AttributeError:
-                raise UsageError(f"{self.kind} {name!r}: {value!r} names no object; check the module:attr path") from None
+                raise UsageError(
+                    f"{self.kind} {name!r}: {value!r} names no object; check the module:attr path"
+                ) from None
             except ImportError as exc:
                 raise UsageError(
                     f"{self.kind} {name!r} needs a package that is not installed ({exc.name or exc}); "

@@ -61,7 +61,7 @@ class Response:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def failed(cls, reason: str) -> "Response":
+    def failed(cls, reason: str) -> Response:
         return cls(text="", error=reason)
 
 

@@ -6,14 +6,15 @@ Unknown keys are rejected with a did-you-mean, naming the YAML file.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, Union
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lmms_eval.api.errors import ConfigError, did_you_mean
 
 # A YAML value that is a column name, a jinja2 template, a literal, or a ``!function``.
-Templated = Union[str, int, float, list, dict, Callable[..., Any], None]
+Templated = str | int | float | list | dict | Callable[..., Any] | None
 
 
 class MetricSpec(BaseModel):
@@ -21,8 +22,8 @@ class MetricSpec(BaseModel):
 
     model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
 
-    metric: Union[str, Callable[..., Any]]
-    aggregation: Union[str, Callable[..., Any], None] = None
+    metric: str | Callable[..., Any]
+    aggregation: str | Callable[..., Any] | None = None
     higher_is_better: bool | None = None
 
     def kwargs(self) -> dict[str, Any]:
@@ -34,7 +35,7 @@ class FilterStep(BaseModel):
 
     model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
 
-    function: Union[str, Callable[..., Any]]
+    function: str | Callable[..., Any]
 
     def kwargs(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
@@ -56,7 +57,7 @@ class TaskConfig(BaseModel):
 
     task: str
     task_alias: str | None = None
-    tag: Union[str, list[str], None] = None
+    tag: str | list[str] | None = None
     dataset_path: str
     dataset_name: str | None = None
     dataset_kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -113,7 +114,7 @@ class GroupMetric(BaseModel):
     metric: str
     aggregation: Literal["mean"] = "mean"
     weight_by_size: bool = False
-    filter_list: Union[str, list[str]] = "none"
+    filter_list: str | list[str] = "none"
 
 
 class GroupConfig(BaseModel):

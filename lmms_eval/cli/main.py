@@ -29,23 +29,37 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument("--model_args", help="k=v,... arguments for the model, e.g. pretrained=org/name")
     p.add_argument("--tasks", help="comma-separated tasks, groups, tags or wildcards; 'list' lists them")
     p.add_argument("--batch_size", help="requests per model call, or 'auto' (the adapter's own limit)")
-    p.add_argument("--max_batch_tokens", type=float, help="cap on len(batch) x the costliest request's estimated tokens")
+    p.add_argument(
+        "--max_batch_tokens", type=float, help="cap on len(batch) x the costliest request's estimated tokens"
+    )
     p.add_argument("--limit", type=float, help="first N documents per task (or a fraction < 1)")
     p.add_argument("--offset", type=int, help="skip the first N documents per task")
     p.add_argument("--output_path", help="folder for results (default ./logs); an existing run folder is resumed")
-    p.add_argument("--log_samples", action="store_true", default=None,
-                   help="accepted for compatibility: sample logs are always written")
+    p.add_argument(
+        "--log_samples",
+        action="store_true",
+        default=None,
+        help="accepted for compatibility: sample logs are always written",
+    )
     p.add_argument("--include_path", action="append", help="extra folder of task YAMLs (repeatable)")
     p.add_argument("--gen_kwargs", help="k=v,... generation overrides, e.g. temperature=0,max_new_tokens=256")
     p.add_argument("--seed", type=int, help="random seed recorded with the run (default 0)")
     p.add_argument("--predict_only", action="store_true", default=None, help="generate and log, do not score")
-    p.add_argument("--resume", action="store_true", default=None,
-                   help="continue the newest matching run under --output_path, skipping finished samples")
-    p.add_argument("--max_error_rate", type=float,
-                   help="exit non-zero when more than this share of samples failed (default 0)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        default=None,
+        help="continue the newest matching run under --output_path, skipping finished samples",
+    )
+    p.add_argument(
+        "--max_error_rate", type=float, help="exit non-zero when more than this share of samples failed (default 0)"
+    )
     p.add_argument("--bootstrap_iters", type=int, help="bootstrap resamples for non-mean metrics' stderr")
-    p.add_argument("--judge", help="LLM judge for tasks with a judge: block, e.g. openai:gpt-4o-2024-11-20 "
-                                   "or model=NAME,base_url=URL,api_key_env=VAR (see docs/judge.md)")
+    p.add_argument(
+        "--judge",
+        help="LLM judge for tasks with a judge: block, e.g. openai:gpt-4o-2024-11-20 "
+        "or model=NAME,base_url=URL,api_key_env=VAR (see docs/judge.md)",
+    )
     p.add_argument("--verbosity", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     p.add_argument("--no_progress", action="store_true", help="hide the progress bar")
     return p
@@ -66,9 +80,25 @@ def _run_config(args: argparse.Namespace) -> Any:
         from lmms_eval.tasks.yaml_loader import read_yaml_file
 
         values.update(read_yaml_file(args.config))
-    for key in ("model", "model_args", "tasks", "batch_size", "max_batch_tokens", "limit", "offset", "output_path",
-                "log_samples", "include_path", "gen_kwargs", "seed", "predict_only", "resume", "max_error_rate",
-                "bootstrap_iters", "judge"):
+    for key in (
+        "model",
+        "model_args",
+        "tasks",
+        "batch_size",
+        "max_batch_tokens",
+        "limit",
+        "offset",
+        "output_path",
+        "log_samples",
+        "include_path",
+        "gen_kwargs",
+        "seed",
+        "predict_only",
+        "resume",
+        "max_error_rate",
+        "bootstrap_iters",
+        "judge",
+    ):
         value = getattr(args, key)
         if value is not None:
             values[key] = value
@@ -131,7 +161,7 @@ def cmd_tasks(argv: Sequence[str]) -> int:
         if args.pattern and not fnmatch.fnmatchcase(name, args.pattern):
             continue
         out.append(f"{name:<40} {kind:<6} {where}" if args.paths or kind == "tag" else f"{name:<40} {kind}")
-    for path, problem in sorted(index.broken.items()):
+    for _path, problem in sorted(index.broken.items()):
         out.append(f"! {problem}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0
@@ -218,8 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - never a bare traceback unless asked
         if debug:
             raise
-        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (rerun with --verbosity DEBUG for the traceback)",
-              file=sys.stderr)
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} (rerun with --verbosity DEBUG for the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -28,7 +28,11 @@ class EndpointConfig(BaseModel):
         from lmms_eval.clients.openai_chat import ClientSettings
 
         return ClientSettings(
-            base_url=self.base_url, api_key_env=self.api_key_env, timeout=self.timeout,
-            max_retries=self.max_retries, max_concurrency=max_concurrency,
-            backoff_initial=self.backoff_initial, backoff_max=self.backoff_max,
+            base_url=self.base_url,
+            api_key_env=self.api_key_env,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            max_concurrency=max_concurrency,
+            backoff_initial=self.backoff_initial,
+            backoff_max=self.backoff_max,
         )

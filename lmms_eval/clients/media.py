@@ -134,7 +134,9 @@ def to_openai_messages(
                 parts.append({"type": "input_audio", "input_audio": audio_input(part)})
             elif isinstance(part, Video):
                 for frame in video_frames(part, video_max_frames):
-                    parts.append({"type": "image_url", "image_url": {"url": encode_pil(frame, image_format, jpeg_quality)}})
+                    parts.append(
+                        {"type": "image_url", "image_url": {"url": encode_pil(frame, image_format, jpeg_quality)}}
+                    )
             else:  # pragma: no cover - the message types are closed
                 raise SampleError(f"cannot send a {type(part).__name__} part to an OpenAI-compatible API")
         out.append({"role": msg.role, "content": parts})

@@ -108,8 +108,12 @@ class UsageMeter:
     def as_dict(self) -> dict[str, Any]:
         with self._lock:
             return {
-                "calls": self.calls, "succeeded": self.succeeded, "failed": self.failed, "retries": self.retries,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "calls": self.calls,
+                "succeeded": self.succeeded,
+                "failed": self.failed,
+                "retries": self.retries,
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
                 "seconds": round(self.seconds, 3),
             }
 
@@ -207,8 +211,10 @@ class AsyncChatClient:
         self._loop = loop
         self._semaphore = asyncio.Semaphore(max(1, int(self.settings.max_concurrency)))
         self._client = openai.AsyncOpenAI(
-            api_key=self._api_key, base_url=self.settings.base_url,
-            timeout=float(self.settings.timeout), max_retries=0,
+            api_key=self._api_key,
+            base_url=self.settings.base_url,
+            timeout=float(self.settings.timeout),
+            max_retries=0,
         )
 
     def _wait_seconds(self, attempt: int, exc: BaseException | None) -> float:
@@ -228,7 +234,9 @@ class AsyncChatClient:
         except openai.APIResponseValidationError as exc:
             raise MalformedReply(f"reply does not match the chat-completions schema ({exc})") from None
 
-    async def chat(self, model: str, messages: list[dict[str, Any]], params: dict[str, Any] | None = None) -> ChatResult:
+    async def chat(
+        self, model: str, messages: list[dict[str, Any]], params: dict[str, Any] | None = None
+    ) -> ChatResult:
         """One chat completion with retries. Never raises for API/transport failures."""
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
@@ -245,8 +253,10 @@ class AsyncChatClient:
         async with self._semaphore:
             try:
                 async for attempt in AsyncRetrying(
-                    retry=retry_if_exception(is_retryable), stop=stop_after_attempt(int(self.settings.max_retries) + 1),
-                    wait=wait, reraise=True,
+                    retry=retry_if_exception(is_retryable),
+                    stop=stop_after_attempt(int(self.settings.max_retries) + 1),
+                    wait=wait,
+                    reraise=True,
                 ):
                     with attempt:
                         attempts += 1
@@ -290,7 +300,7 @@ class AsyncChatClient:
                 self._client = None
                 self._loop = None
 
-    async def __aenter__(self) -> "AsyncChatClient":
+    async def __aenter__(self) -> AsyncChatClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

@@ -25,7 +25,7 @@ def slim(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record.get(k) for k in _SLIM_KEYS}
 
 
-def ordered_records(task: "Task", run_dir: str, records: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def ordered_records(task: Task, run_dir: str, records: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """A task's records in document order (the last record of each sample wins).
 
     ``records`` (id -> record) are the ones the evaluator kept in memory; without them the
@@ -42,7 +42,9 @@ def _clean(value: float) -> float | None:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def task_results(task: "Task", records: list[dict[str, Any]], bootstrap_iters: int) -> tuple[dict[str, Any], dict[str, bool]]:
+def task_results(
+    task: Task, records: list[dict[str, Any]], bootstrap_iters: int
+) -> tuple[dict[str, Any], dict[str, bool]]:
     """One task's entry of ``results``: metric values and stderrs keyed ``metric,filter``."""
     ok = [r for r in records if r["status"] == "ok" and r.get("scores") is not None]
     entry: dict[str, Any] = {"alias": task.config.task_alias or task.name}
@@ -58,7 +60,9 @@ def task_results(task: "Task", records: list[dict[str, Any]], bootstrap_iters: i
         values = [r["scores"][key] for r in ok if r["scores"].get(key) is not None]
         entry[key] = _clean(aggregate(values)) if values else None
         seed_text = f"{task.name}/{key}"
-        entry[f"{metric}_stderr,{filt}"] = _clean(stderr_for(values, aggregate, bootstrap_iters, seed_text)) if values else None
+        entry[f"{metric}_stderr,{filt}"] = (
+            _clean(stderr_for(values, aggregate, bootstrap_iters, seed_text)) if values else None
+        )
         higher[metric] = hib
     entry["n_samples"] = len(records)
     entry["n_errors"] = sum(1 for r in records if r["status"] != "ok")
@@ -76,7 +80,7 @@ def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def group_results(
-    name: str, selection: "TaskSelection", results: dict[str, dict[str, Any]], sizes: dict[str, int]
+    name: str, selection: TaskSelection, results: dict[str, dict[str, Any]], sizes: dict[str, int]
 ) -> dict[str, Any]:
     """A group's entry: each aggregate metric over its members (mean, optionally size-weighted)."""
     group = selection.groups[name]
@@ -92,8 +96,10 @@ def group_results(
             weights = [float(sizes.get(m, 1)) if spec.weight_by_size else 1.0 for m in have]
             values = [float(results[m][key]) for m in have]
             stderrs = [
-                float("nan") if results[m].get(f"{spec.metric}_stderr,{filt}") is None
-                else float(results[m][f"{spec.metric}_stderr,{filt}"]) for m in have
+                float("nan")
+                if results[m].get(f"{spec.metric}_stderr,{filt}") is None
+                else float(results[m][f"{spec.metric}_stderr,{filt}"])
+                for m in have
             ]
             entry[key] = _clean(weighted_mean(values, weights))
             entry[f"{spec.metric}_stderr,{filt}"] = _clean(weighted_mean_stderr(stderrs, weights))
@@ -102,7 +108,9 @@ def group_results(
 
 
 def build_results(
-    selection: "TaskSelection", cfg: "RunConfig", run_dir: str,
+    selection: TaskSelection,
+    cfg: RunConfig,
+    run_dir: str,
     records_by_task: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The results dict for a run directory, computed from its sample records alone."""
@@ -161,7 +169,7 @@ def build_results(
     }
 
 
-def _groups_bottom_up(selection: "TaskSelection") -> list[str]:
+def _groups_bottom_up(selection: TaskSelection) -> list[str]:
     """Groups ordered so that a nested group comes before the group containing it."""
     order: list[str] = []
 

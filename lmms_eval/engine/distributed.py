@@ -50,7 +50,7 @@ class DistContext:
         return self.world_size > 1
 
     @classmethod
-    def from_env(cls) -> "DistContext":
+    def from_env(cls) -> DistContext:
         """Read torchrun/accelerate's environment; start a process group when world > 1.
 
         NCCL when every rank has a GPU, else gloo (CPU). On a GPU-less machine this is what

@@ -23,11 +23,11 @@ from lmms_eval.api.messages import Audio, Image, Video
 from lmms_eval.api.model import Model
 from lmms_eval.api.registry import MODELS
 from lmms_eval.api.request import Request, Response, estimate_cost, stable_id
+from lmms_eval.engine import aggregate as agg
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, read_task_logs, samples_path
 from lmms_eval.engine.scheduler import make_batches
-from lmms_eval.engine import aggregate as agg
 from lmms_eval.reporting.redact import redact
 from lmms_eval.tasks import TaskSelection, load_selection
 from lmms_eval.tasks.task import Task
@@ -152,7 +152,10 @@ class Evaluator:
     """Runs one :class:`RunConfig` end to end."""
 
     def __init__(
-        self, cfg: RunConfig, model: Model | None = None, selection: TaskSelection | None = None,
+        self,
+        cfg: RunConfig,
+        model: Model | None = None,
+        selection: TaskSelection | None = None,
         dist: DistContext | None = None,
     ) -> None:
         self.cfg = cfg
@@ -291,9 +294,7 @@ class Evaluator:
                     self._plan_one(task, index, repeat, finished, jobs)
         return jobs, done
 
-    def _plan_one(
-        self, task: Task, index: int, repeat: int, finished: dict[str, Any], jobs: list[_Job]
-    ) -> None:
+    def _plan_one(self, task: Task, index: int, repeat: int, finished: dict[str, Any], jobs: list[_Job]) -> None:
         doc: dict[str, Any] | None = None
         request_id = None
         try:
@@ -313,7 +314,9 @@ class Evaluator:
             log.warning(reason)
             if not self.dist.is_main:
                 return  # rank 0 logs planning failures, once
-            self._append(task, self._record(task, index, doc_id, repeat, request_id, doc, None, Response.failed(reason)))
+            self._append(
+                task, self._record(task, index, doc_id, repeat, request_id, doc, None, Response.failed(reason))
+            )
             return
         keep = None if _has_decoded_media(request) else request
         jobs.append(_Job(task, index, repeat, request.id, request.cost, keep))
@@ -342,8 +345,12 @@ class Evaluator:
 
         batch_size = self._batch_size()
         bar = tqdm(
-            total=len(jobs), desc="samples", unit="sample", disable=not self.cfg.show_progress,
-            dynamic_ncols=True, mininterval=0.5,
+            total=len(jobs),
+            desc="samples",
+            unit="sample",
+            disable=not self.cfg.show_progress,
+            dynamic_ncols=True,
+            mininterval=0.5,
         )
         done = 0
         try:
@@ -352,7 +359,9 @@ class Evaluator:
                 requests = [request for request, _ in built]
                 responses = self._call_model(requests)
                 for job, (request, doc), response in zip(batch, built, responses):
-                    record = self._record(job.task, job.index, request.doc_id, job.repeat, job.id, doc, request, response)
+                    record = self._record(
+                        job.task, job.index, request.doc_id, job.repeat, job.id, doc, request, response
+                    )
                     self._append(job.task, record)
                 done += len(batch)
                 bar.update(len(batch))
@@ -382,18 +391,36 @@ class Evaluator:
         return out
 
     def _record(
-        self, task: Task, index: int, doc_id: Any, repeat: int, request_id: str,
-        doc: dict[str, Any] | None, request: Request | None, response: Response,
+        self,
+        task: Task,
+        index: int,
+        doc_id: Any,
+        repeat: int,
+        request_id: str,
+        doc: dict[str, Any] | None,
+        request: Request | None,
+        response: Response,
     ) -> dict[str, Any]:
         """The full sample record written to the log."""
         record: dict[str, Any] = {
-            "id": request_id, "task": task.name, "doc_id": doc_id, "index": index, "repeat": repeat,
-            "status": "ok", "error": None,
+            "id": request_id,
+            "task": task.name,
+            "doc_id": doc_id,
+            "index": index,
+            "repeat": repeat,
+            "status": "ok",
+            "error": None,
             "prompt": [m.describe() for m in request.messages] if request is not None else None,
             "gen_kwargs": self._logged_gen_kwargs(task) if request is not None else None,
-            "raw_output": response.text, "filtered": None, "target": None, "scores": None,
-            "usage": {"prompt_tokens": response.prompt_tokens, "completion_tokens": response.completion_tokens,
-                      "latency_s": response.latency_s},
+            "raw_output": response.text,
+            "filtered": None,
+            "target": None,
+            "scores": None,
+            "usage": {
+                "prompt_tokens": response.prompt_tokens,
+                "completion_tokens": response.completion_tokens,
+                "latency_s": response.latency_s,
+            },
             "doc": _doc_for_record(doc) if doc is not None else None,
         }
         if response.extra:
@@ -425,7 +452,9 @@ def score_record(record: dict[str, Any], task: Task, doc: dict[str, Any], predic
 
 
 def run_judges(
-    selection: TaskSelection, cfg: RunConfig, run_dir: str,
+    selection: TaskSelection,
+    cfg: RunConfig,
+    run_dir: str,
     memory: dict[str, dict[str, dict[str, Any]]] | None = None,
 ) -> dict[str, Any] | None:
     """The judge stage: for each task with a ``judge:`` block, judge its logged samples.
@@ -438,8 +467,9 @@ def run_judges(
     if not tasks:
         return None
     if cfg.judge is None:
-        log.warning("tasks %s define a judge but no --judge was given: their judge metrics are not computed",
-                    sorted(tasks))
+        log.warning(
+            "tasks %s define a judge but no --judge was given: their judge metrics are not computed", sorted(tasks)
+        )
         return {"config": None, "summary": {}, "skipped": sorted(tasks)}
     from lmms_eval.judge import judge_records_sync, judge_summary
 
@@ -448,8 +478,13 @@ def run_judges(
         records = agg.ordered_records(task, run_dir)
         loader = (lambda r, t=task: t.doc(r["index"])) if task.judge_spec.image else None
         judge_records_sync(
-            records, task.judge_spec, cfg.judge, run_dir=run_dir, template_dir=task.yaml_dir,
-            doc_loader=loader, show_progress=cfg.show_progress,
+            records,
+            task.judge_spec,
+            cfg.judge,
+            run_dir=run_dir,
+            template_dir=task.yaml_dir,
+            doc_loader=loader,
+            show_progress=cfg.show_progress,
         )
         SampleStore(samples_path(run_dir, name)).rewrite(records)
         if memory is not None:
@@ -461,7 +496,9 @@ def run_judges(
 def _mean_latency(records: dict[str, dict[str, dict[str, Any]]]) -> float | None:
     """Mean per-sample model latency over every logged sample that reported one."""
     values = [
-        r["usage"]["latency_s"] for task in records.values() for r in task.values()
+        r["usage"]["latency_s"]
+        for task in records.values()
+        for r in task.values()
         if r.get("usage") and r["usage"].get("latency_s") is not None
     ]
     return round(sum(values) / len(values), 4) if values else None

@@ -12,7 +12,14 @@ import os
 from lmms_eval.api.errors import UsageError
 from lmms_eval.engine.aggregate import build_results, ordered_records
 from lmms_eval.engine.evaluator import (
-    GENERATED, RESULTS_FILE, RUN_FILE, RunOutcome, error_verdict, run_judges, score_record, write_json,
+    GENERATED,
+    RESULTS_FILE,
+    RUN_FILE,
+    RunOutcome,
+    error_verdict,
+    run_judges,
+    score_record,
+    write_json,
 )
 from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, samples_path
@@ -20,8 +27,11 @@ from lmms_eval.tasks import load_selection
 
 
 def rescore_run(
-    run_dir: str, include_path: list[str] | None = None, bootstrap_iters: int | None = None,
-    max_error_rate: float | None = None, judge: str | None = None,
+    run_dir: str,
+    include_path: list[str] | None = None,
+    bootstrap_iters: int | None = None,
+    max_error_rate: float | None = None,
+    judge: str | None = None,
 ) -> RunOutcome:
     """Re-score every sample of a finished (or interrupted) run and rewrite ``results.json``."""
     run_file = os.path.join(run_dir, RUN_FILE)

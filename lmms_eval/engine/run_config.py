@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,7 +19,7 @@ class RunConfig(BaseModel):
     model: str
     model_args: dict[str, Any] = Field(default_factory=dict)
     tasks: list[str]
-    batch_size: Union[int, Literal["auto"]] = 1
+    batch_size: int | Literal["auto"] = 1
     max_batch_tokens: float | None = None
     limit: float | None = None
     offset: int = 0

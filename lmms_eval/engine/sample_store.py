@@ -83,7 +83,9 @@ def samples_path(run_dir: str, task: str, rank: int | None = None) -> str:
 def rank_log_paths(run_dir: str, task: str) -> list[str]:
     """Per-rank logs left by a data-parallel run (merged into the main log at its end)."""
     prefix = f"samples_{task}.rank"
-    return sorted(os.path.join(run_dir, f) for f in os.listdir(run_dir) if f.startswith(prefix) and f.endswith(".jsonl"))
+    return sorted(
+        os.path.join(run_dir, f) for f in os.listdir(run_dir) if f.startswith(prefix) and f.endswith(".jsonl")
+    )
 
 
 def read_task_logs(run_dir: str, task: str, repair: bool = False) -> dict[str, dict[str, Any]]:

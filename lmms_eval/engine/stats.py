@@ -101,9 +101,7 @@ def bootstrap_stderr(
     return float(np.std(stats, ddof=1)) if len(stats) > 1 else math.nan
 
 
-def stderr_for(
-    values: Sequence[Any], aggregate: Callable[[Sequence[Any]], float], iters: int, seed_text: str
-) -> float:
+def stderr_for(values: Sequence[Any], aggregate: Callable[[Sequence[Any]], float], iters: int, seed_text: str) -> float:
     """Analytic stderr for the mean aggregation, bootstrap for any other."""
     if aggregate is mean:
         return mean_stderr(values)
@@ -171,10 +169,12 @@ def paired_comparison(
     rng = _rng(seed)
     chunk = max(1, _CHUNK_FLOATS // n)
     if n > 1 and iters > 1:
-        boot = np.concatenate([
-            d[rng.integers(0, n, size=(min(chunk, iters - start), n))].mean(axis=1)
-            for start in range(0, iters, chunk)
-        ])
+        boot = np.concatenate(
+            [
+                d[rng.integers(0, n, size=(min(chunk, iters - start), n))].mean(axis=1)
+                for start in range(0, iters, chunk)
+            ]
+        )
         tail = (1.0 - confidence) / 2.0
         out["bootstrap_stderr"] = float(boot.std(ddof=1))
         out["ci_low"], out["ci_high"] = (float(x) for x in np.quantile(boot, [tail, 1.0 - tail]))

@@ -14,7 +14,9 @@ from lmms_eval.api.registry import FILTERS
 
 
 @FILTERS.register("regex")
-def regex_filter(value: str, doc: Any = None, regex_pattern: str = "", group_select: int = 0, fallback: str = "") -> str:
+def regex_filter(
+    value: str, doc: Any = None, regex_pattern: str = "", group_select: int = 0, fallback: str = ""
+) -> str:
     """Take a regex match (``group_select``-th match; first group if the pattern has one).
 
     No match gives ``fallback`` (default empty, which metrics score as wrong), never a guess.
@@ -52,7 +54,7 @@ def strip_think(value: str, doc: Any = None) -> str:
     """Drop ``<think>...</think>`` reasoning blocks (and an unclosed trailing one's opener)."""
     out = _THINK.sub("", value)
     if "</think>" in out.lower():
-        out = out[out.lower().rindex("</think>") + len("</think>"):]
+        out = out[out.lower().rindex("</think>") + len("</think>") :]
     return out.strip()
 
 

@@ -18,6 +18,16 @@ from lmms_eval.judge.spec import JudgeSpec, parse_spec
 from lmms_eval.judge.stage import JUDGE_ERROR, JudgeStage, judge_records, judge_records_sync, judge_summary
 
 __all__ = [
-    "JUDGE_ERROR", "JudgeCache", "JudgeConfig", "JudgeSpec", "JudgeStage", "VerdictError", "default_cache_path",
-    "judge_records", "judge_records_sync", "judge_summary", "parse_judge_arg", "parse_spec",
+    "JUDGE_ERROR",
+    "JudgeCache",
+    "JudgeConfig",
+    "JudgeSpec",
+    "JudgeStage",
+    "VerdictError",
+    "default_cache_path",
+    "judge_records",
+    "judge_records_sync",
+    "judge_summary",
+    "parse_judge_arg",
+    "parse_spec",
 ]

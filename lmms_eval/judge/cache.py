@@ -36,7 +36,9 @@ def sha256_json(value: Any) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def cache_key(judge_model: str, template_hash: str, messages: list[dict[str, Any]], params: dict[str, Any]) -> tuple[str, str]:
+def cache_key(
+    judge_model: str, template_hash: str, messages: list[dict[str, Any]], params: dict[str, Any]
+) -> tuple[str, str]:
     """``(key, inputs_hash)`` for one judge call."""
     inputs_hash = sha256_json(messages)
     key = sha256_json({"judge_model": judge_model, "template": template_hash, "inputs": inputs_hash, "params": params})
@@ -67,13 +69,28 @@ class JudgeCache:
             self.hits += 1
         return {"reply": row[0], "usage": json.loads(row[1]) if row[1] else None}
 
-    def put(self, key: str, judge_model: str, template_hash: str, inputs_hash: str, reply: str,
-            usage: dict[str, Any] | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        judge_model: str,
+        template_hash: str,
+        inputs_hash: str,
+        reply: str,
+        usage: dict[str, Any] | None = None,
+    ) -> None:
         """Store one reply (committed at once)."""
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO judge_replies VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, judge_model, template_hash, inputs_hash, reply, json.dumps(usage) if usage else None, time.time()),
+                (
+                    key,
+                    judge_model,
+                    template_hash,
+                    inputs_hash,
+                    reply,
+                    json.dumps(usage) if usage else None,
+                    time.time(),
+                ),
             )
 
     def delete(self, keys: list[str]) -> int:
@@ -90,7 +107,7 @@ class JudgeCache:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> "JudgeCache":
+    def __enter__(self) -> JudgeCache:
         return self
 
     def __exit__(self, *exc: Any) -> None:

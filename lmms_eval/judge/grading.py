@@ -45,8 +45,10 @@ def question_text(spec: JudgeSpec, record: Mapping[str, Any], doc: Mapping[str, 
     if "{{" in spec.question or "{%" in spec.question:
         return JudgeTemplate("question", "judge.question", spec.question).render(**{**dict(doc), "doc": doc})
     if spec.question not in doc:
-        raise SampleError(f"judge.question names column {spec.question!r}, which this document lacks "
-                          f"(columns: {', '.join(sorted(doc))})")
+        raise SampleError(
+            f"judge.question names column {spec.question!r}, which this document lacks "
+            f"(columns: {', '.join(sorted(doc))})"
+        )
     return str(doc[spec.question])
 
 
@@ -58,7 +60,9 @@ def rubric_components(spec: JudgeSpec, doc: Mapping[str, Any]) -> list[dict[str,
         assert spec.components_field
         names = doc.get(spec.components_field)
         if not isinstance(names, (list, tuple)) or not names:
-            raise SampleError(f"judge.components_field {spec.components_field!r} is not a non-empty list in this document")
+            raise SampleError(
+                f"judge.components_field {spec.components_field!r} is not a non-empty list in this document"
+            )
         weights = doc.get(spec.weights_field) if spec.weights_field else [1.0] * len(names)
         if not isinstance(weights, (list, tuple)) or len(weights) != len(names):
             raise SampleError(f"judge.weights_field {spec.weights_field!r} must be a list as long as the components")
@@ -102,23 +106,32 @@ def _messages(text: str, system: str | None, image_url: str | None) -> list[dict
     if system:
         messages.append({"role": "system", "content": system})
     if image_url:
-        messages.append({"role": "user", "content": [
-            {"type": "image_url", "image_url": {"url": image_url}}, {"type": "text", "text": text}]})
+        messages.append(
+            {
+                "role": "user",
+                "content": [{"type": "image_url", "image_url": {"url": image_url}}, {"type": "text", "text": text}],
+            }
+        )
     else:
         messages.append({"role": "user", "content": text})
     return messages
 
 
 def prompts(
-    spec: JudgeSpec, template: JudgeTemplate, system: JudgeTemplate | None, variables: dict[str, Any],
+    spec: JudgeSpec,
+    template: JudgeTemplate,
+    system: JudgeTemplate | None,
+    variables: dict[str, Any],
     image_url: str | None = None,
 ) -> list[list[dict[str, Any]]]:
     """The judge conversations for one (sample, filter): two for ``pairwise_rating``, else one."""
     system_text = system.render(**variables) if system is not None else None
     if spec.type == "pairwise_rating":
         out = []
-        for first, second in ((variables["reference"], variables["prediction"]),
-                              (variables["prediction"], variables["reference"])):
+        for first, second in (
+            (variables["reference"], variables["prediction"]),
+            (variables["prediction"], variables["reference"]),
+        ):
             text = template.render(**{**variables, "answer_1": first, "answer_2": second})
             out.append(_messages(text, system_text, image_url))
         return out
@@ -149,8 +162,12 @@ class RuleOutcome:
 
 
 def rule_decision(
-    spec: JudgeSpec, prediction: Any, target: Any, doc: Mapping[str, Any],
-    scores: Mapping[str, Any] | None, filter_name: str,
+    spec: JudgeSpec,
+    prediction: Any,
+    target: Any,
+    doc: Mapping[str, Any],
+    scores: Mapping[str, Any] | None,
+    filter_name: str,
 ) -> RuleOutcome:
     """Run the cascade rules; a rule without kwargs reuses the task's own score when present."""
     outcome = RuleOutcome()
@@ -179,7 +196,10 @@ def rule_decision(
 
 
 def score(
-    spec: JudgeSpec, replies: list[str], variables: Mapping[str, Any], record: Mapping[str, Any],
+    spec: JudgeSpec,
+    replies: list[str],
+    variables: Mapping[str, Any],
+    record: Mapping[str, Any],
     doc: Mapping[str, Any],
 ) -> tuple[Any, Any]:
     """``(value, verdict)`` from the judge's replies; raises :class:`parsing.VerdictError`."""
@@ -194,8 +214,11 @@ def score(
         ref_first = parsing.parse_pair(replies[0], low, high)
         pred_first = parsing.parse_pair(replies[1], low, high)
         prediction_scores = [ref_first[1], pred_first[0]]
-        verdict = {"orders": [list(ref_first), list(pred_first)], "prediction_scores": prediction_scores,
-                   "reference_scores": [ref_first[0], pred_first[1]]}
+        verdict = {
+            "orders": [list(ref_first), list(pred_first)],
+            "prediction_scores": prediction_scores,
+            "reference_scores": [ref_first[0], pred_first[1]],
+        }
         return sum(prediction_scores) / 2.0, verdict
     if spec.type == "rubric":
         components = variables["components"]

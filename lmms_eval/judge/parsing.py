@@ -30,9 +30,7 @@ def _excerpt(reply: str, n: int = 160) -> str:
     return flat if len(flat) <= n else flat[: n - 3] + "..."
 
 
-def parse_binary(
-    reply: str, pattern: str | None = None, labels: Mapping[str, Sequence[str]] | None = None
-) -> bool:
+def parse_binary(reply: str, pattern: str | None = None, labels: Mapping[str, Sequence[str]] | None = None) -> bool:
     """``True`` for a correct verdict, ``False`` for incorrect.
 
     ``pattern`` is a regular expression (case-insensitive) whose first group captures the label;
@@ -164,7 +162,7 @@ def parse_extracted(reply: str) -> str:
     """The answer after the last ``Extracted answer:`` tag, or a one-line reply as it is."""
     tags = list(_EXTRACT_TAG.finditer(reply))
     if tags:
-        rest = reply[tags[-1].end():].strip()
+        rest = reply[tags[-1].end() :].strip()
         return rest.splitlines()[0].strip() if rest else ""
     lines = [line.strip() for line in reply.strip().splitlines() if line.strip()]
     if len(lines) == 1:

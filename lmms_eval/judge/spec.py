@@ -26,7 +26,7 @@ type                what the judge is asked                                     
 
 from __future__ import annotations
 
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -71,10 +71,10 @@ class JudgeSpec(BaseModel):
     system_template: str | None = None
     metric: str | None = Field(None, description="name of the produced metric; default judge_<type>")
     filters: list[str] | None = Field(None, description="filter pipelines whose answers are judged; default all")
-    cascade: list[Union[str, RuleSpec]] = Field(default_factory=list, description="rule metrics tried first")
+    cascade: list[str | RuleSpec] = Field(default_factory=list, description="rule metrics tried first")
     judge_when: Literal["not_correct", "unparsed"] = "not_correct"
     rule_threshold: float = Field(1.0, description="a rule value at or above this decides 'correct'")
-    score_with: Union[str, RuleSpec, None] = Field(None, description="extract: metric applied to the extracted answer")
+    score_with: str | RuleSpec | None = Field(None, description="extract: metric applied to the extracted answer")
     question: str | None = Field(None, description="doc column or jinja template; default: the prompt's user text")
     image: str | None = Field(None, description="doc column holding an image to show the judge")
     rating_range: tuple[float, float] = (1.0, 10.0)
@@ -86,7 +86,7 @@ class JudgeSpec(BaseModel):
     variables: dict[str, Any] = Field(default_factory=dict, description="extra constants for the template")
 
     @model_validator(mode="after")
-    def _check(self) -> "JudgeSpec":
+    def _check(self) -> JudgeSpec:
         if self.cascade and self.type not in ("binary", "extract"):
             raise ValueError(f"cascade only applies to binary and extract grading, not {self.type}")
         if self.type == "extract" and self.score_with is None and not self.cascade:

@@ -51,8 +51,14 @@ class _Call:
     usage: dict[str, Any] | None = None
 
     def log_entry(self) -> dict[str, Any]:
-        return {"key": self.key, "prompt": _loggable(self.messages), "reply": self.reply, "cached": self.cached,
-                "error": self.error, "usage": self.usage}
+        return {
+            "key": self.key,
+            "prompt": _loggable(self.messages),
+            "reply": self.reply,
+            "cached": self.cached,
+            "error": self.error,
+            "usage": self.usage,
+        }
 
 
 @dataclass
@@ -82,8 +88,11 @@ def _loggable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 if part.get("type") == "image_url":
                     url = part["image_url"]["url"]
                     digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-                    parts.append({"type": "image", "sha256_16": digest} if url.startswith("data:") else
-                                 {"type": "image", "url": url})
+                    parts.append(
+                        {"type": "image", "sha256_16": digest}
+                        if url.startswith("data:")
+                        else {"type": "image", "url": url}
+                    )
                 else:
                     parts.append(part)
             content = parts
@@ -98,14 +107,19 @@ def _image_url(spec: JudgeSpec, doc: Mapping[str, Any]) -> str | None:
     from lmms_eval.clients.media import image_url
 
     if spec.image not in doc or doc[spec.image] is None:
-        raise SampleError(f"judge.image names column {spec.image!r}, which this document lacks; "
-                          "pass doc_loader= so the judge sees the full dataset row")
+        raise SampleError(
+            f"judge.image names column {spec.image!r}, which this document lacks; "
+            "pass doc_loader= so the judge sees the full dataset row"
+        )
     return image_url(media_part("image", doc[spec.image]))  # type: ignore[arg-type]
 
 
 def _judgeable(record: Mapping[str, Any]) -> bool:
-    return (record.get("status") in ("ok", JUDGE_ERROR) and isinstance(record.get("filtered"), dict)
-            and record.get("scores") is not None)
+    return (
+        record.get("status") in ("ok", JUDGE_ERROR)
+        and isinstance(record.get("filtered"), dict)
+        and record.get("scores") is not None
+    )
 
 
 class JudgeStage:
@@ -179,7 +193,9 @@ class JudgeStage:
             try:
                 doc = self._doc(record)
             except Exception as exc:  # noqa: BLE001 - one unreadable document fails that sample only
-                items.append(_Item(index, "*", error=f"cannot load the document for the judge: {type(exc).__name__}: {exc}"))
+                items.append(
+                    _Item(index, "*", error=f"cannot load the document for the judge: {type(exc).__name__}: {exc}")
+                )
                 continue
             wanted = self.spec.filters or list(record["filtered"])
             for filter_name in wanted:
@@ -194,8 +210,9 @@ class JudgeStage:
         prediction = record["filtered"][filter_name]
         try:
             if self.spec.cascade:
-                outcome = grading.rule_decision(self.spec, prediction, record.get("target"), doc,
-                                                record.get("scores"), filter_name)
+                outcome = grading.rule_decision(
+                    self.spec, prediction, record.get("target"), doc, record.get("scores"), filter_name
+                )
                 item.rules = outcome.values
                 if outcome.decided(self.spec.judge_when):
                     item.stage = "rule"
@@ -208,13 +225,17 @@ class JudgeStage:
                     item.verdict = "rule"
                     return item
             item.variables = grading.template_variables(self.spec, record, doc, filter_name, prediction)
-            conversations = grading.prompts(self.spec, self.template, self.system, item.variables,
-                                            _image_url(self.spec, doc))
+            conversations = grading.prompts(
+                self.spec, self.template, self.system, item.variables, _image_url(self.spec, doc)
+            )
         except (ConfigError, LmmsEvalError):
             raise
         except Exception as exc:  # noqa: BLE001 - a sample the judge cannot be asked about
-            item.error = f"cannot build the judge prompt: {exc}" if isinstance(exc, SampleError) else \
-                f"cannot build the judge prompt: {type(exc).__name__}: {exc}"
+            item.error = (
+                f"cannot build the judge prompt: {exc}"
+                if isinstance(exc, SampleError)
+                else f"cannot build the judge prompt: {type(exc).__name__}: {exc}"
+            )
             return item
         for messages in conversations:
             key, inputs_hash = cache_key(self.config.model, self.template_hash, messages, self.params)
@@ -249,11 +270,16 @@ class JudgeStage:
 
         def on_result(i: int, result: Any) -> None:
             calls = pending[keys[i]]
-            usage = {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                     "latency_s": result.latency_s, "attempts": result.attempts}
+            usage = {
+                "prompt_tokens": result.prompt_tokens,
+                "completion_tokens": result.completion_tokens,
+                "latency_s": result.latency_s,
+                "attempts": result.attempts,
+            }
             if result.ok:
-                self.cache.put(calls[0].key, self.config.model, self.template_hash, calls[0].inputs_hash,
-                               result.text or "", usage)
+                self.cache.put(
+                    calls[0].key, self.config.model, self.template_hash, calls[0].inputs_hash, result.text or "", usage
+                )
             for n, call in enumerate(calls):
                 call.usage = usage
                 if result.ok:
@@ -282,7 +308,8 @@ class JudgeStage:
             return
         try:
             item.value, item.verdict = grading.score(
-                self.spec, [c.reply or "" for c in item.calls], item.variables, record, item.doc)
+                self.spec, [c.reply or "" for c in item.calls], item.variables, record, item.doc
+            )
         except VerdictError as exc:
             item.error = f"unparseable judge verdict: {exc}"
         except (ConfigError, LmmsEvalError):
@@ -301,8 +328,11 @@ class JudgeStage:
             errors: list[str] = []
             for item in its:
                 per_filter[item.filter] = {
-                    "stage": item.stage, "rules": item.rules or None, "verdict": item.verdict,
-                    "value": item.value if item.error is None else None, "error": item.error,
+                    "stage": item.stage,
+                    "rules": item.rules or None,
+                    "verdict": item.verdict,
+                    "value": item.value if item.error is None else None,
+                    "error": item.error,
                     "calls": [c.log_entry() for c in item.calls],
                 }
                 if item.error is None:
@@ -310,9 +340,13 @@ class JudgeStage:
                 else:
                     errors.append(f"{item.filter}: {item.error}" if item.filter != "*" else item.error)
             record["judge"] = {
-                "type": self.spec.type, "metric": metric, "judge_model": self.config.model,
-                "template": self.template.name, "template_hash": self.template_hash,
-                "status": JUDGE_ERROR if errors else "ok", "filters": per_filter,
+                "type": self.spec.type,
+                "metric": metric,
+                "judge_model": self.config.model,
+                "template": self.template.name,
+                "template_hash": self.template_hash,
+                "status": JUDGE_ERROR if errors else "ok",
+                "filters": per_filter,
             }
             if errors:
                 record["status"] = JUDGE_ERROR
@@ -369,9 +403,19 @@ def judge_summary(records: list[Mapping[str, Any]]) -> dict[str, Any]:
 
     Computed from the records alone, so ``lmms-eval score`` reports the same numbers.
     """
-    summary = {"samples": 0, "judged_items": 0, "decided_by_rule": 0, "decided_by_judge": 0,
-               "judge_errors": 0, "samples_with_judge_error": 0, "calls": 0, "cached_calls": 0,
-               "prompt_tokens": 0, "completion_tokens": 0, "error_examples": []}
+    summary = {
+        "samples": 0,
+        "judged_items": 0,
+        "decided_by_rule": 0,
+        "decided_by_judge": 0,
+        "judge_errors": 0,
+        "samples_with_judge_error": 0,
+        "calls": 0,
+        "cached_calls": 0,
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "error_examples": [],
+    }
     for record in records:
         info = record.get("judge")
         if not isinstance(info, dict):

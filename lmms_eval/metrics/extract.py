@@ -40,7 +40,7 @@ def last_boxed(text: str) -> str | None:
     starts = list(_BOXED_START.finditer(text))
     for match in reversed(starts):
         if match.group(1) is None:
-            rest = text[match.end():]
+            rest = text[match.end() :]
             token = re.match(r"[^\s$]+", rest)
             if token:
                 return token.group(0)
@@ -56,7 +56,7 @@ def last_boxed(text: str) -> str | None:
             elif char == "}":
                 depth -= 1
                 if depth == 0:
-                    return text[match.end():i].strip()
+                    return text[match.end() : i].strip()
             i += 1
     return None
 
@@ -102,8 +102,22 @@ _STANDALONE_CAPITAL = re.compile(r"(?<![\w'’\-])([A-Z])(?![\w'’\-])")
 # After "A"/"I" these words mean the letter names an option ("A is correct", "A or B"),
 # not the article "A" or the pronoun "I".
 _LETTER_VERBS = {
-    "is", "was", "seems", "appears", "matches", "fits", "would", "should", "could", "must", "can", "will",
-    "or", "and", "nor", "vs",
+    "is",
+    "was",
+    "seems",
+    "appears",
+    "matches",
+    "fits",
+    "would",
+    "should",
+    "could",
+    "must",
+    "can",
+    "will",
+    "or",
+    "and",
+    "nor",
+    "vs",
 }
 _TEX_WRAPPER = re.compile(r"\\(?:text|textbf|mathrm|mathbf|mbox)\s*\{([^{}]*)\}")
 
@@ -130,7 +144,7 @@ def _letter_at_head(fragment: str, valid: str) -> str | None:
     if letter.upper() not in valid:
         return None
     if not match.group("open") and letter.islower():
-        after = fragment[match.end():]
+        after = fragment[match.end() :]
         if re.match(r"\s+[A-Za-z]", after):
             return None  # "the answer is a dog": the article, not option (a)
     return letter.upper()
@@ -154,7 +168,7 @@ def _option_at_head(fragment: str, choices: Sequence[Any], valid: str) -> str | 
 def _from_statements(text: str, choices: Sequence[Any] | None, valid: str) -> str | None:
     """Level 3: the last answer statement ("the answer is B") that names an option."""
     for cue in reversed(list(_CUE.finditer(text))):
-        tail = text[cue.end():]
+        tail = text[cue.end() :]
         tail = re.split(r"\n|(?<=[.!?])\s", tail, maxsplit=1)[0]
         letter = _option_at_head(tail, choices, valid) if choices else None
         if letter is None:
@@ -197,7 +211,8 @@ def _from_option_text(text: str, choices: Sequence[Any], valid: str) -> str | No
             spans[i] = found
     # An option found only inside a longer option's occurrence ("red" in "dark red") drops out.
     kept = [
-        i for i, own in spans.items()
+        i
+        for i, own in spans.items()
         if not all(
             any(j != i and len(options[j]) > len(options[i]) and s >= a and e <= b for j in spans for a, b in spans[j])
             for s, e in own
@@ -222,7 +237,7 @@ def _from_standalone(text: str, valid: str) -> str | None:
     for match in _STANDALONE_CAPITAL.finditer(text):
         letter = match.group(1)
         if letter in "AI":
-            after = re.match(r"\s+([a-z]+)", text[match.end():])
+            after = re.match(r"\s+([a-z]+)", text[match.end() :])
             if after and after.group(1) not in _LETTER_VERBS:
                 continue  # "A cat ...", "I think ...": article / pronoun
         letters.append(letter)

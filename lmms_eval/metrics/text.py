@@ -39,6 +39,7 @@ def references(reference: Any) -> list[str]:
 
 # ---- exact match ---------------------------------------------------------------------------
 
+
 @register_metric("exact_match")
 def exact_match(
     prediction: str, reference: Any, ignore_case: bool = True, ignore_punctuation: bool = False, **_: Any
@@ -87,6 +88,7 @@ def token_f1(prediction: str, reference: Any, **_: Any) -> float:
 
 
 # ---- ANLS ----------------------------------------------------------------------------------
+
 
 def levenshtein(a: str, b: str) -> int:
     """Edit distance (insertions, deletions, substitutions all cost 1)."""

@@ -110,7 +110,9 @@ def split_even(wave: np.ndarray, rate: int, max_seconds: float) -> list[np.ndarr
     return [wave[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def split_fixed(wave: np.ndarray, rate: int, seconds: float, min_tail_seconds: float = 0.0) -> tuple[list[np.ndarray], float]:
+def split_fixed(
+    wave: np.ndarray, rate: int, seconds: float, min_tail_seconds: float = 0.0
+) -> tuple[list[np.ndarray], float]:
     """Split into consecutive ``seconds``-long pieces (the last one shorter).
 
     A last piece shorter than ``min_tail_seconds`` is dropped; returns (pieces, dropped seconds)
@@ -265,8 +267,15 @@ class ChatAudioRunner:
             text=[job.prompt for job in batch], sampling_rate=self.rate, padding=True, return_tensors="pt", **audio_kw
         )
         self.calls.append(len(batch))
-        return generate_completions(self.model, self.processor.tokenizer, inputs, batch[0].settings,
-                                    dtype=self.dtype, eos_ids=self.eos_ids, pad_id=self.pad_id)
+        return generate_completions(
+            self.model,
+            self.processor.tokenizer,
+            inputs,
+            batch[0].settings,
+            dtype=self.dtype,
+            eos_ids=self.eos_ids,
+            pad_id=self.pad_id,
+        )
 
 
 def gather_responses(
@@ -351,10 +360,22 @@ class ChatAudioModel(HFModel):
             )
         self.model = self.load_model()
         eos = eos_token_ids(self.model, tokenizer, extra_tokens=self.end_tokens)
-        self.runner = ChatAudioRunner(self.model, self.processor, self.rate, cfg.batch_size, eos,
-                                      pad_token_id(self.model, tokenizer, eos), dtype=self.dtype)
-        self._placeholders = [p for p in (getattr(self.processor, attr, None)
-                                          for attr in ("audio_token", "audio_bos_token", "audio_eos_token")) if p]
+        self.runner = ChatAudioRunner(
+            self.model,
+            self.processor,
+            self.rate,
+            cfg.batch_size,
+            eos,
+            pad_token_id(self.model, tokenizer, eos),
+            dtype=self.dtype,
+        )
+        self._placeholders = [
+            p
+            for p in (
+                getattr(self.processor, attr, None) for attr in ("audio_token", "audio_bos_token", "audio_eos_token")
+            )
+            if p
+        ]
 
     def request_jobs(self, index: int, request: Request) -> tuple[list[AudioJob], dict[str, Any]]:
         """The jobs of one request and what to record in its response's ``extra``."""
@@ -369,8 +390,9 @@ class ChatAudioModel(HFModel):
         extra: dict[str, Any] = {"ignored_gen_kwargs": list(settings.ignored)} if settings.ignored else {}
         return settings, waves, extra
 
-    def split_long(self, request: Request, waves: list[np.ndarray], limit_seconds: float,
-                   extra: dict[str, Any]) -> tuple[list[list[np.ndarray]], list[int]]:
+    def split_long(
+        self, request: Request, waves: list[np.ndarray], limit_seconds: float, extra: dict[str, Any]
+    ) -> tuple[list[list[np.ndarray]], list[int]]:
         """Apply the ``long_audio`` policy to a single-clip prompt longer than ``limit_seconds``.
 
         Returns the windows (one list of clips per job) and, for prompts with several clips,
@@ -378,8 +400,9 @@ class ChatAudioModel(HFModel):
         """
         too_long = [n for n, w in enumerate(waves) if len(w) > limit_seconds * self.rate]
         if too_long and len(waves) == 1:
-            pieces, info = apply_long_audio_policy(waves[0], self.rate, limit_seconds, self.config.long_audio,
-                                                   request_label(request), self.name)
+            pieces, info = apply_long_audio_policy(
+                waves[0], self.rate, limit_seconds, self.config.long_audio, request_label(request), self.name
+            )
             extra.update(info)
             return [[p] for p in pieces], []
         return [waves], too_long

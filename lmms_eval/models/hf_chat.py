@@ -60,8 +60,9 @@ class HFChat(HFProcessorModel):
 
     def __init__(self, config: HFChatConfig | None = None) -> None:
         super().__init__(config)
-        self.accepts = {"text"} | {kind for attr, kind in PROCESSOR_PARTS.items()
-                                   if getattr(self.processor, attr, None) is not None}
+        self.accepts = {"text"} | {
+            kind for attr, kind in PROCESSOR_PARTS.items() if getattr(self.processor, attr, None) is not None
+        }
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
@@ -75,16 +76,21 @@ class HFChat(HFProcessorModel):
         if cfg.model_class != "auto":
             cls = getattr(transformers, cfg.model_class, None)
             if cls is None:
-                raise UsageError(f"model_class={cfg.model_class!r} is not a transformers class; "
-                                 f"use auto or one of {', '.join(AUTO_CLASSES)}")
+                raise UsageError(
+                    f"model_class={cfg.model_class!r} is not a transformers class; "
+                    f"use auto or one of {', '.join(AUTO_CLASSES)}"
+                )
             return cls
         try:
-            config = transformers.AutoConfig.from_pretrained(cfg.pretrained, revision=cfg.revision,
-                                                             trust_remote_code=cfg.trust_remote_code)
+            config = transformers.AutoConfig.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+            )
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read the config of {cfg.pretrained!r}: {str(exc).splitlines()[0]}") from None
         cls = pick_model_class(config, cfg.trust_remote_code)
         if cls is None:
-            raise UsageError(f"{cfg.pretrained!r} ({type(config).__name__}) is not a model type that "
-                             f"{', '.join(AUTO_CLASSES)} know; set model_class=<transformers class name>")
+            raise UsageError(
+                f"{cfg.pretrained!r} ({type(config).__name__}) is not a model type that "
+                f"{', '.join(AUTO_CLASSES)} know; set model_class=<transformers class name>"
+            )
         return cls

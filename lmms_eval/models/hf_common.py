@@ -54,9 +54,14 @@ log = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- device / dtype
 
 _DTYPES = {
-    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
-    "float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
+    "bfloat16": torch.bfloat16,
+    "bf16": torch.bfloat16,
+    "float16": torch.float16,
+    "fp16": torch.float16,
+    "half": torch.float16,
+    "float32": torch.float32,
+    "fp32": torch.float32,
+    "float": torch.float32,
 }
 
 
@@ -65,7 +70,9 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw) if raw.strip() else default
     except ValueError:
-        raise UsageError(f"environment variable {name}={raw!r} is not a whole number; unset it or fix the launcher") from None
+        raise UsageError(
+            f"environment variable {name}={raw!r} is not a whole number; unset it or fix the launcher"
+        ) from None
 
 
 def resolve_device(device: str | None = "auto") -> str:
@@ -88,16 +95,20 @@ def resolve_device(device: str | None = "auto") -> str:
             return f"cuda:{local_rank}"
         if count == 1:
             return "cuda:0"
-        raise UsageError(f"LOCAL_RANK={local_rank} but only {count} GPUs are visible; launch at most {count} "
-                         "processes per node (torchrun --nproc_per_node) or set device= explicitly")
+        raise UsageError(
+            f"LOCAL_RANK={local_rank} but only {count} GPUs are visible; launch at most {count} "
+            "processes per node (torchrun --nproc_per_node) or set device= explicitly"
+        )
     device = str(device)
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise UsageError(f"device={device!r} but no CUDA GPU is visible; use device=cpu or device=auto")
         index = device.partition(":")[2]
         if index.isdigit() and int(index) >= torch.cuda.device_count():
-            raise UsageError(f"device={device!r} but only {torch.cuda.device_count()} GPUs are visible; "
-                             "use device=auto or a lower index")
+            raise UsageError(
+                f"device={device!r} but only {torch.cuda.device_count()} GPUs are visible; "
+                "use device=auto or a lower index"
+            )
     return device
 
 
@@ -132,8 +143,9 @@ def resolve_attn_implementation(name: str | None, device: str, dtype: torch.dtyp
         if dtype not in (torch.bfloat16, torch.float16):
             raise UsageError("attn_implementation=flash_attention_2 needs dtype=bfloat16 or float16")
         if not flash_attn_available():
-            raise UsageError("attn_implementation=flash_attention_2 needs `pip install flash-attn`; "
-                             "or use attn_implementation=sdpa")
+            raise UsageError(
+                "attn_implementation=flash_attention_2 needs `pip install flash-attn`; or use attn_implementation=sdpa"
+            )
     return name
 
 
@@ -208,8 +220,9 @@ def describe_load(device_map: Any, device: str, dtype: torch.dtype) -> dict[str,
 # gen_kwargs keys handed to ``generate`` unchanged when present.
 _PASSTHROUGH = ("repetition_penalty", "length_penalty", "no_repeat_ngram_size", "min_new_tokens")
 _SAMPLING = ("top_p", "top_k")
-_KNOWN = frozenset({"max_new_tokens", "max_gen_toks", "temperature", "num_beams", "do_sample", "until",
-                    *_SAMPLING, *_PASSTHROUGH})
+_KNOWN = frozenset(
+    {"max_new_tokens", "max_gen_toks", "temperature", "num_beams", "do_sample", "until", *_SAMPLING, *_PASSTHROUGH}
+)
 _warned_keys: set[str] = set()
 
 
@@ -320,7 +333,7 @@ class StopOnStrings:
         self.window = 4 * max(len(s.encode()) for s in self.stops) + 8
 
     def __call__(self, input_ids: torch.LongTensor, scores: Any = None, **kwargs: Any) -> torch.BoolTensor:
-        tail = input_ids[:, self.prompt_len:][:, -self.window:]
+        tail = input_ids[:, self.prompt_len :][:, -self.window :]
         texts = self.tokenizer.batch_decode(tail.tolist(), skip_special_tokens=True)
         done = [any(s in t for s in self.stops) for t in texts]
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
@@ -363,8 +376,10 @@ def eos_token_ids(model: Any, tokenizer: Any, extra_tokens: Sequence[str] = ()) 
 def pad_token_id(model: Any, tokenizer: Any, eos_ids: Sequence[int]) -> int | None:
     """The id ``generate`` pads finished rows with: the tokenizer's pad (the one the prompt batch
     was padded with), else the generation config's, else the first EOS."""
-    for candidate in (getattr(tokenizer, "pad_token_id", None),
-                      getattr(getattr(model, "generation_config", None), "pad_token_id", None)):
+    for candidate in (
+        getattr(tokenizer, "pad_token_id", None),
+        getattr(getattr(model, "generation_config", None), "pad_token_id", None),
+    ):
         if candidate is not None:
             return int(candidate)
     return int(eos_ids[0]) if eos_ids else None
@@ -379,9 +394,16 @@ class Completion:
     completion_tokens: int
 
 
-def generate_completions(model: Any, tokenizer: Any, inputs: Mapping[str, Any], settings: GenSettings, *,
-                         dtype: torch.dtype | None = None, eos_ids: Sequence[int] = (),
-                         pad_id: int | None = None) -> list[Completion]:
+def generate_completions(
+    model: Any,
+    tokenizer: Any,
+    inputs: Mapping[str, Any],
+    settings: GenSettings,
+    *,
+    dtype: torch.dtype | None = None,
+    eos_ids: Sequence[int] = (),
+    pad_id: int | None = None,
+) -> list[Completion]:
     """Run one left-padded batch of processor outputs through ``model.generate``.
 
     Tensors go to the model's input device (floating ones cast to ``dtype``); ``eos_ids`` and
@@ -393,8 +415,9 @@ def generate_completions(model: Any, tokenizer: Any, inputs: Mapping[str, Any], 
     batch: dict[str, Any] = {}
     for key, value in inputs.items():
         if isinstance(value, torch.Tensor):
-            value = value.to(device, dtype=dtype) if (dtype is not None and value.is_floating_point()) \
-                else value.to(device)
+            value = (
+                value.to(device, dtype=dtype) if (dtype is not None and value.is_floating_point()) else value.to(device)
+            )
         batch[key] = value
     prompt_len = int(batch["input_ids"].shape[1])
     kwargs = settings.as_dict()
@@ -411,12 +434,12 @@ def generate_completions(model: Any, tokenizer: Any, inputs: Mapping[str, Any], 
     sequences = output.sequences if hasattr(output, "sequences") else output
     new_tokens = sequences[:, prompt_len:].cpu()
     lengths = completion_lengths(new_tokens, eos_ids, pad_id)
-    texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens.tolist(), lengths)],
-                                   skip_special_tokens=True)
+    texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens.tolist(), lengths)], skip_special_tokens=True)
     mask = batch.get("attention_mask")
     prompts = mask.sum(dim=1).tolist() if isinstance(mask, torch.Tensor) else [prompt_len] * len(texts)
-    return [Completion(truncate_at_stop(text, settings.stop), int(p), int(n))
-            for text, p, n in zip(texts, prompts, lengths)]
+    return [
+        Completion(truncate_at_stop(text, settings.stop), int(p), int(n)) for text, p, n in zip(texts, prompts, lengths)
+    ]
 
 
 # --------------------------------------------------------------------------- chat messages
@@ -498,8 +521,13 @@ class VideoClip:
         return len(self.indices) / self.total_frames * self.native_fps
 
     def describe(self) -> dict[str, Any]:
-        return {"n_frames": len(self.indices), "total_frames": self.total_frames,
-                "native_fps": self.native_fps, "indices": list(self.indices), "backend": self.backend}
+        return {
+            "n_frames": len(self.indices),
+            "total_frames": self.total_frames,
+            "native_fps": self.native_fps,
+            "indices": list(self.indices),
+            "backend": self.backend,
+        }
 
 
 def uniform_indices(total: int, n: int) -> list[int]:
@@ -513,8 +541,14 @@ def uniform_indices(total: int, n: int) -> list[int]:
     return [int(round(x)) for x in np.linspace(0, total - 1, n)]
 
 
-def sample_frame_indices(total: int, native_fps: float | None = None, fps: float | None = None,
-                         max_frames: int | None = None, multiple_of: int = 1, min_frames: int = 1) -> list[int]:
+def sample_frame_indices(
+    total: int,
+    native_fps: float | None = None,
+    fps: float | None = None,
+    max_frames: int | None = None,
+    multiple_of: int = 1,
+    min_frames: int = 1,
+) -> list[int]:
     """Choose frames to keep from a ``total``-frame video.
 
     With ``fps`` (and a known ``native_fps``): about ``duration * fps`` frames. Without it: all
@@ -659,9 +693,15 @@ def _stack(frames: list[np.ndarray], where: str) -> np.ndarray:
 FramePicker = Callable[[int, "float | None", "float | None", "int | None"], list[int]]
 
 
-def load_video(video: Video, fps: float | None = None, max_frames: int | None = None,
-               multiple_of: int = 1, min_frames: int = 1, backend: str | None = None,
-               picker: FramePicker | None = None) -> VideoClip:
+def load_video(
+    video: Video,
+    fps: float | None = None,
+    max_frames: int | None = None,
+    multiple_of: int = 1,
+    min_frames: int = 1,
+    backend: str | None = None,
+    picker: FramePicker | None = None,
+) -> VideoClip:
     """Decode and sample one video part into a :class:`VideoClip`.
 
     Sources, in order: ``video.frames`` (pre-extracted: PIL images, arrays or image paths),
@@ -678,6 +718,7 @@ def load_video(video: Video, fps: float | None = None, max_frames: int | None = 
     caps = [int(m) for m in (video.max_frames, max_frames) if m]
     cap = min(caps) if caps else None
     if picker is None:
+
         def picker(total: int, native: float | None, target: float | None, limit: int | None) -> list[int]:
             return sample_frame_indices(total, native, target, limit, multiple_of, min_frames)
 
@@ -710,8 +751,10 @@ def load_video(video: Video, fps: float | None = None, max_frames: int | None = 
         raise SampleError(f"video file not found: {path}")
     names = [backend] if backend else video_backends()
     if not names:
-        raise SampleError(f"cannot decode video {path}: no video reader installed; "
-                          "`pip install av` (or give pre-extracted frames / a folder of frame images)")
+        raise SampleError(
+            f"cannot decode video {path}: no video reader installed; "
+            "`pip install av` (or give pre-extracted frames / a folder of frame images)"
+        )
     target = video.fps if video.fps is not None else fps
     errors = []
     for name in names:
@@ -757,8 +800,13 @@ class HFModel(Model):
         from transformers import AutoProcessor
 
         cfg: HFModelConfig = self.config  # type: ignore[assignment]
-        return load_or_explain("processor", cfg.pretrained, lambda: AutoProcessor.from_pretrained(
-            cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code))
+        return load_or_explain(
+            "processor",
+            cfg.pretrained,
+            lambda: AutoProcessor.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+            ),
+        )
 
     def model_class(self) -> Any:
         """The ``transformers`` class to load."""
@@ -769,8 +817,11 @@ class HFModel(Model):
         cfg: HFModelConfig = self.config  # type: ignore[assignment]
         cls = self.model_class()
         kwargs = pretrained_kwargs(cfg, self.dtype, self.attn_implementation)
-        model = load_or_explain(f"model ({getattr(cls, '__name__', cls)})", cfg.pretrained,
-                                lambda: cls.from_pretrained(cfg.pretrained, **kwargs))
+        model = load_or_explain(
+            f"model ({getattr(cls, '__name__', cls)})",
+            cfg.pretrained,
+            lambda: cls.from_pretrained(cfg.pretrained, **kwargs),
+        )
         return place_model(model, cfg.device_map, self.device)
 
     def describe(self) -> dict[str, Any]:
@@ -783,8 +834,9 @@ class HFModel(Model):
         out["resolved"] = {
             "dtype": str(getattr(model, "dtype", self.dtype)).replace("torch.", ""),
             "device": str(getattr(model, "device", self.device)),
-            "attn_implementation": getattr(getattr(model, "config", None), "_attn_implementation",
-                                           self.attn_implementation),
+            "attn_implementation": getattr(
+                getattr(model, "config", None), "_attn_implementation", self.attn_implementation
+            ),
             "model_class": type(model).__name__ if model is not None else None,
             "processor_class": type(self.processor).__name__,
             "torch": torch.__version__,
@@ -842,8 +894,10 @@ class HFProcessorModel(HFModel):
         self.processor = self.load_processor()
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         if not getattr(self.processor, "chat_template", None) and not getattr(self.tokenizer, "chat_template", None):
-            raise UsageError(f"{cfg.pretrained}: its processor has no chat template; "
-                             "use a chat/instruct checkpoint or add chat_template.jinja to the folder")
+            raise UsageError(
+                f"{cfg.pretrained}: its processor has no chat template; "
+                "use a chat/instruct checkpoint or add chat_template.jinja to the folder"
+            )
         self.model = self.load_model()
         self.eos_ids = eos_token_ids(self.model, self.tokenizer)
         self.pad_id = pad_token_id(self.model, self.tokenizer, self.eos_ids)
@@ -859,8 +913,12 @@ class HFProcessorModel(HFModel):
     # ---- per-request preparation (overridable hooks)
     def load_clip(self, video: Video) -> VideoClip:
         """Decode and sample one video with the adapter's ``fps``/``max_frames``."""
-        return load_video(video, fps=getattr(self.config, "fps", None),
-                          max_frames=getattr(self.config, "max_frames", None), multiple_of=self.frame_multiple)
+        return load_video(
+            video,
+            fps=getattr(self.config, "fps", None),
+            max_frames=getattr(self.config, "max_frames", None),
+            multiple_of=self.frame_multiple,
+        )
 
     def images_kwargs(self) -> dict[str, Any]:
         """Extra ``images_kwargs`` for the processor call."""
@@ -874,10 +932,16 @@ class HFProcessorModel(HFModel):
         meta = []
         for c in clips:
             rate = c.native_fps or self.frames_fps_fallback
-            meta.append(VideoMetadata(total_num_frames=c.total_frames, fps=rate,
-                                      duration=c.total_frames / rate if rate else None,
-                                      frames_indices=list(c.indices), height=int(c.frames.shape[1]),
-                                      width=int(c.frames.shape[2])))
+            meta.append(
+                VideoMetadata(
+                    total_num_frames=c.total_frames,
+                    fps=rate,
+                    duration=c.total_frames / rate if rate else None,
+                    frames_indices=list(c.indices),
+                    height=int(c.frames.shape[1]),
+                    width=int(c.frames.shape[2]),
+                )
+            )
         return {"do_sample_frames": False, "video_metadata": meta}
 
     def audio_rate(self) -> int:
@@ -895,8 +959,12 @@ class HFProcessorModel(HFModel):
             extra["chat_template"] = self.tokenizer.chat_template  # only the tokenizer carries one
         try:
             return self.processor.apply_chat_template(
-                chat.messages, tokenize=False, add_generation_prompt=not continue_final,
-                continue_final_message=continue_final, **extra)
+                chat.messages,
+                tokenize=False,
+                add_generation_prompt=not continue_final,
+                continue_final_message=continue_final,
+                **extra,
+            )
         except Exception as exc:
             raise SampleError(f"chat template failed: {exc}") from exc
 
@@ -914,8 +982,15 @@ class HFProcessorModel(HFModel):
         if clips:
             extra["video_frames"] = [len(c.indices) for c in clips]
         self.edit_chat(chat, clips)
-        return Prepared(index, self.render_prompt(chat, request), images, clips, audios,
-                        map_gen_kwargs(request.gen_kwargs, cfg.max_new_tokens), extra)
+        return Prepared(
+            index,
+            self.render_prompt(chat, request),
+            images,
+            clips,
+            audios,
+            map_gen_kwargs(request.gen_kwargs, cfg.max_new_tokens),
+            extra,
+        )
 
     # ---- generation
     def generate(self, requests: Sequence[Request]) -> list[Response]:
@@ -930,7 +1005,7 @@ class HFProcessorModel(HFModel):
             groups.setdefault(item.settings, []).append(item)
         for settings, items in groups.items():
             for start in range(0, len(items), self.max_batch_size):
-                chunk = items[start:start + self.max_batch_size]
+                chunk = items[start : start + self.max_batch_size]
                 for item, resp in zip(chunk, self.generate_batch(chunk, settings)):
                     results[item.index] = resp
         return [r if r is not None else Response.failed("no output") for r in results]
@@ -960,12 +1035,26 @@ class HFProcessorModel(HFModel):
     def generate_batch(self, items: Sequence[Prepared], settings: GenSettings) -> list[Response]:
         """Generate for one batch with shared settings; decode only the new tokens."""
         start = time.perf_counter()
-        outputs = generate_completions(self.model, self.tokenizer, self.processor_inputs(items), settings,
-                                       dtype=self.dtype, eos_ids=self.eos_ids, pad_id=self.pad_id)
+        outputs = generate_completions(
+            self.model,
+            self.tokenizer,
+            self.processor_inputs(items),
+            settings,
+            dtype=self.dtype,
+            eos_ids=self.eos_ids,
+            pad_id=self.pad_id,
+        )
         elapsed = time.perf_counter() - start
-        return [Response(text=out.text, prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,
-                         latency_s=elapsed, extra={**item.extra, "batch_size": len(items)})
-                for item, out in zip(items, outputs)]
+        return [
+            Response(
+                text=out.text,
+                prompt_tokens=out.prompt_tokens,
+                completion_tokens=out.completion_tokens,
+                latency_s=elapsed,
+                extra={**item.extra, "batch_size": len(items)},
+            )
+            for item, out in zip(items, outputs)
+        ]
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()

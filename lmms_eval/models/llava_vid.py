@@ -32,8 +32,9 @@ class LlavaVidConfig(HFConfig):
     add_time_instruction: bool = False
 
 
-def llava_video_indices(total: int, native_fps: float | None, video_fps: float | None,
-                        max_frames: int | None, force_sample: bool) -> list[int]:
+def llava_video_indices(
+    total: int, native_fps: float | None, video_fps: float | None, max_frames: int | None, force_sample: bool
+) -> list[int]:
     """LLaVA-Video's frame choice: every ``round(native_fps / video_fps)``-th frame, or
     ``max_frames`` uniform frames when that is too many (or ``force_sample``)."""
     if total <= 0:
@@ -54,9 +55,11 @@ def time_instruction(clip: VideoClip) -> str | None:
     if times is None or clip.duration is None:
         return None
     stamps = ",".join(f"{t:.2f}s" for t in times)
-    return (f"The video lasts for {clip.duration:.2f} seconds, and {len(clip.indices)} frames are uniformly "
-            f"sampled from it. These frames are located at {stamps}.Please answer the following questions "
-            "related to this video.")
+    return (
+        f"The video lasts for {clip.duration:.2f} seconds, and {len(clip.indices)} frames are uniformly "
+        f"sampled from it. These frames are located at {stamps}.Please answer the following questions "
+        "related to this video."
+    )
 
 
 class LlavaVid(LlavaOneVision):

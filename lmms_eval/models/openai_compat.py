@@ -37,9 +37,9 @@ from pydantic import Field
 from lmms_eval.api.errors import SampleError
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
+from lmms_eval.clients.endpoint import EndpointConfig
 from lmms_eval.clients.loop import LoopThread
 from lmms_eval.clients.media import to_openai_messages
-from lmms_eval.clients.endpoint import EndpointConfig
 from lmms_eval.clients.openai_chat import AsyncChatClient, ChatResult, UsageMeter
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,9 @@ class OpenAICompatConfig(ModelConfig, EndpointConfig):
     video_max_frames: int | None = Field(32, ge=1, description="cap on frames sent per video")
 
 
-def map_gen_kwargs(gen_kwargs: dict[str, Any], max_tokens_param: str = "max_tokens") -> tuple[dict[str, Any], list[str]]:
+def map_gen_kwargs(
+    gen_kwargs: dict[str, Any], max_tokens_param: str = "max_tokens"
+) -> tuple[dict[str, Any], list[str]]:
     """Task generation kwargs -> chat-completions parameters, and the keys that had no counterpart.
 
     Raises :class:`SampleError` for settings an OpenAI-style API cannot serve (beam search).
@@ -143,8 +145,11 @@ class OpenAICompat(Model):
         if result.reasoning:
             extra["reasoning"] = result.reasoning
         return Response(
-            text=text, prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
-            latency_s=result.latency_s, extra=extra,
+            text=text,
+            prompt_tokens=result.prompt_tokens,
+            completion_tokens=result.completion_tokens,
+            latency_s=result.latency_s,
+            extra=extra,
         )
 
     async def _one(self, request: Request) -> Response:

@@ -53,8 +53,10 @@ class Qwen2_5_VL(HFProcessorModel):
             return None
         size = getattr(processor, "size", None) or {}
         get = (lambda k: size.get(k)) if isinstance(size, dict) else (lambda k: getattr(size, k, None))
-        return {"shortest_edge": int(lo if lo is not None else get("shortest_edge")),
-                "longest_edge": int(hi if hi is not None else get("longest_edge"))}
+        return {
+            "shortest_edge": int(lo if lo is not None else get("shortest_edge")),
+            "longest_edge": int(hi if hi is not None else get("longest_edge")),
+        }
 
     def images_kwargs(self) -> dict[str, Any]:
         cfg: Qwen2_5_VLConfig = self.config  # type: ignore[assignment]

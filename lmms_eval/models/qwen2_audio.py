@@ -71,12 +71,12 @@ class Qwen2Audio(ChatAudioModel):
                 )
             cut = 0.0
             for n in too_long:
-                pieces, info = apply_long_audio_policy(waves[n], self.rate, cfg.chunk_seconds, "truncate", where, self.name)
+                pieces, info = apply_long_audio_policy(
+                    waves[n], self.rate, cfg.chunk_seconds, "truncate", where, self.name
+                )
                 waves[n] = pieces[0]
                 cut += info["truncated_audio_s"]
             extra["truncated_audio_s"] = round(cut, 3)
-        conversation = chat_conversation(
-            request.messages, lambda n: [{"type": "audio", "audio_url": f"audio_{n}"}]
-        )
+        conversation = chat_conversation(request.messages, lambda n: [{"type": "audio", "audio_url": f"audio_{n}"}])
         prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
         return [AudioJob(index, k, prompt, clips, settings) for k, clips in enumerate(windows)], extra

@@ -40,9 +40,17 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "vllm is not installed: pip install 'lmms_eval[vllm]'"
 
 # gen_kwargs key -> SamplingParams field, for keys that only change name.
-_RENAMES = {"max_new_tokens": "max_tokens", "max_gen_toks": "max_tokens", "min_new_tokens": "min_tokens",
-            "top_p": "top_p", "top_k": "top_k", "repetition_penalty": "repetition_penalty",
-            "presence_penalty": "presence_penalty", "frequency_penalty": "frequency_penalty", "seed": "seed"}
+_RENAMES = {
+    "max_new_tokens": "max_tokens",
+    "max_gen_toks": "max_tokens",
+    "min_new_tokens": "min_tokens",
+    "top_p": "top_p",
+    "top_k": "top_k",
+    "repetition_penalty": "repetition_penalty",
+    "presence_penalty": "presence_penalty",
+    "frequency_penalty": "frequency_penalty",
+    "seed": "seed",
+}
 _warned: set[str] = set()
 
 
@@ -95,8 +103,9 @@ def sampling_params_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens
         out["temperature"] = 0.0
     num_beams = gk.get("num_beams")
     if num_beams is not None and int(num_beams) > 1:
-        raise UsageError("the vllm adapter does not do beam search (num_beams > 1); "
-                         "use an hf adapter or drop num_beams")
+        raise UsageError(
+            "the vllm adapter does not do beam search (num_beams > 1); use an hf adapter or drop num_beams"
+        )
     until = gk.get("until")
     if until is not None:
         stops = [until] if isinstance(until, str) else list(until)
@@ -116,8 +125,12 @@ def video_input(clip: Any, with_metadata: bool = True) -> Any:
     """
     if not with_metadata:
         return clip.frames
-    meta: dict[str, Any] = {"total_num_frames": int(clip.total_frames), "frames_indices": list(clip.indices),
-                            "video_backend": clip.backend, "do_sample_frames": False}
+    meta: dict[str, Any] = {
+        "total_num_frames": int(clip.total_frames),
+        "frames_indices": list(clip.indices),
+        "video_backend": clip.backend,
+        "do_sample_frames": False,
+    }
     if clip.native_fps:
         meta["fps"] = float(clip.native_fps)
         meta["duration"] = float(clip.duration)
@@ -174,9 +187,12 @@ def output_to_generated(output: Any) -> Generated:
     first = output.outputs[0]
     prompt_ids = getattr(output, "prompt_token_ids", None)
     token_ids = getattr(first, "token_ids", None)
-    return Generated(text=first.text, prompt_tokens=len(prompt_ids) if prompt_ids is not None else None,
-                     completion_tokens=len(token_ids) if token_ids is not None else None,
-                     finish_reason=getattr(first, "finish_reason", None))
+    return Generated(
+        text=first.text,
+        prompt_tokens=len(prompt_ids) if prompt_ids is not None else None,
+        completion_tokens=len(token_ids) if token_ids is not None else None,
+        finish_reason=getattr(first, "finish_reason", None),
+    )
 
 
 def generated_to_response(gen: Generated, stops: Sequence[str], latency_s: float) -> Response:
@@ -186,18 +202,33 @@ def generated_to_response(gen: Generated, stops: Sequence[str], latency_s: float
         i = text.find(s)
         if i != -1:
             text = text[:i]
-    return Response(text=text, prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens,
-                    latency_s=latency_s, extra={"finish_reason": gen.finish_reason} if gen.finish_reason else {})
+    return Response(
+        text=text,
+        prompt_tokens=gen.prompt_tokens,
+        completion_tokens=gen.completion_tokens,
+        latency_s=latency_s,
+        extra={"finish_reason": gen.finish_reason} if gen.finish_reason else {},
+    )
 
 
-def engine_kwargs(cfg: "VLLMConfig") -> dict[str, Any]:
+def engine_kwargs(cfg: VLLMConfig) -> dict[str, Any]:
     """``vllm.LLM(**kwargs)`` from the adapter config: only what the user set, plus the model."""
-    out: dict[str, Any] = {"model": cfg.pretrained, "tensor_parallel_size": cfg.tensor_parallel_size,
-                           "trust_remote_code": cfg.trust_remote_code}
-    optional = {"revision": cfg.revision, "dtype": None if cfg.dtype == "auto" else cfg.dtype,
-                "gpu_memory_utilization": cfg.gpu_memory_utilization, "max_model_len": cfg.max_model_len,
-                "max_num_seqs": cfg.max_num_seqs, "seed": cfg.seed, "limit_mm_per_prompt": cfg.limit_mm_per_prompt,
-                "mm_processor_kwargs": cfg.mm_processor_kwargs, "enforce_eager": cfg.enforce_eager or None}
+    out: dict[str, Any] = {
+        "model": cfg.pretrained,
+        "tensor_parallel_size": cfg.tensor_parallel_size,
+        "trust_remote_code": cfg.trust_remote_code,
+    }
+    optional = {
+        "revision": cfg.revision,
+        "dtype": None if cfg.dtype == "auto" else cfg.dtype,
+        "gpu_memory_utilization": cfg.gpu_memory_utilization,
+        "max_model_len": cfg.max_model_len,
+        "max_num_seqs": cfg.max_num_seqs,
+        "seed": cfg.seed,
+        "limit_mm_per_prompt": cfg.limit_mm_per_prompt,
+        "mm_processor_kwargs": cfg.mm_processor_kwargs,
+        "enforce_eager": cfg.enforce_eager or None,
+    }
     out.update({k: v for k, v in optional.items() if v is not None})
     clash = set(out) & set(cfg.engine_kwargs or {})
     if clash:
@@ -217,9 +248,10 @@ def dp_device_groups(dp: int, tp: int, visible: str | None) -> list[str]:
         except Exception:
             ids = []
     if len(ids) < dp * tp:
-        raise UsageError(f"data_parallel_size={dp} x tensor_parallel_size={tp} needs {dp * tp} GPUs, "
-                         f"{len(ids)} visible")
-    return [",".join(ids[r * tp:(r + 1) * tp]) for r in range(dp)]
+        raise UsageError(
+            f"data_parallel_size={dp} x tensor_parallel_size={tp} needs {dp * tp} GPUs, {len(ids)} visible"
+        )
+    return [",".join(ids[r * tp : (r + 1) * tp]) for r in range(dp)]
 
 
 # --------------------------------------------------------------------------- engines
@@ -273,8 +305,13 @@ def _replica_main(conn: Any, factory: str, kwargs: dict[str, Any], devices: str 
 class ReplicaPool:
     """``n`` engine processes (spawned), each on its own GPU group; a batch is split in contiguous shards."""
 
-    def __init__(self, n: int, kwargs: dict[str, Any], devices: list[str | None],
-                 factory: str = "lmms_eval.models.vllm_engine:make_vllm_engine") -> None:
+    def __init__(
+        self,
+        n: int,
+        kwargs: dict[str, Any],
+        devices: list[str | None],
+        factory: str = "lmms_eval.models.vllm_engine:make_vllm_engine",
+    ) -> None:
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")
@@ -328,8 +365,7 @@ class ReplicaPool:
 class LocalEngine:
     """One in-process engine."""
 
-    def __init__(self, kwargs: dict[str, Any],
-                 factory: str = "lmms_eval.models.vllm_engine:make_vllm_engine") -> None:
+    def __init__(self, kwargs: dict[str, Any], factory: str = "lmms_eval.models.vllm_engine:make_vllm_engine") -> None:
         self.engine = _load_factory(factory)(kwargs)
 
     def generate(self, prompts: list[dict[str, Any]], params: list[dict[str, Any]]) -> list[Generated]:
@@ -388,8 +424,9 @@ class VLLM(Model):
         self.template = self._load_template(cfg)
         kwargs = engine_kwargs(cfg)
         if cfg.data_parallel_size > 1:
-            groups = dp_device_groups(cfg.data_parallel_size, cfg.tensor_parallel_size,
-                                      os.environ.get("CUDA_VISIBLE_DEVICES"))
+            groups = dp_device_groups(
+                cfg.data_parallel_size, cfg.tensor_parallel_size, os.environ.get("CUDA_VISIBLE_DEVICES")
+            )
             self.engine: Any = ReplicaPool(cfg.data_parallel_size, kwargs, groups)
         else:
             self.engine = LocalEngine(kwargs)
@@ -400,11 +437,13 @@ class VLLM(Model):
         from transformers import AutoProcessor, AutoTokenizer
 
         try:
-            proc = AutoProcessor.from_pretrained(cfg.pretrained, revision=cfg.revision,
-                                                 trust_remote_code=cfg.trust_remote_code)
+            proc = AutoProcessor.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+            )
         except Exception:
-            proc = AutoTokenizer.from_pretrained(cfg.pretrained, revision=cfg.revision,
-                                                 trust_remote_code=cfg.trust_remote_code)
+            proc = AutoTokenizer.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+            )
         if cfg.chat_template:
             text = cfg.chat_template
             if os.path.isfile(text):
@@ -416,8 +455,9 @@ class VLLM(Model):
         return proc
 
     def render(self, messages: list[dict[str, Any]], continue_final: bool) -> str:
-        return self.template.apply_chat_template(messages, tokenize=False, add_generation_prompt=not continue_final,
-                                                 continue_final_message=continue_final)
+        return self.template.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=not continue_final, continue_final_message=continue_final
+        )
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         cfg: VLLMConfig = self.config  # type: ignore[assignment]
@@ -425,9 +465,15 @@ class VLLM(Model):
         prompts, params, stops, where = [], [], [], []
         for i, request in enumerate(requests):
             try:
-                prompt = request_to_vllm_input(request, self.render, system_prompt=cfg.system_prompt, fps=cfg.fps,
-                                               max_frames=cfg.max_frames, frame_multiple=cfg.frame_multiple,
-                                               video_metadata=cfg.video_metadata)
+                prompt = request_to_vllm_input(
+                    request,
+                    self.render,
+                    system_prompt=cfg.system_prompt,
+                    fps=cfg.fps,
+                    max_frames=cfg.max_frames,
+                    frame_multiple=cfg.frame_multiple,
+                    video_metadata=cfg.video_metadata,
+                )
             except (SampleError, OSError, ValueError) as exc:
                 results[i] = Response.failed(f"{type(exc).__name__}: {exc}")
                 continue
@@ -446,8 +492,7 @@ class VLLM(Model):
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
-        out["resolved"] = {"vllm": getattr(self.vllm, "__version__", None),
-                           "engine_kwargs": engine_kwargs(self.config)}  # type: ignore[arg-type]
+        out["resolved"] = {"vllm": getattr(self.vllm, "__version__", None), "engine_kwargs": engine_kwargs(self.config)}  # type: ignore[arg-type]
         return out
 
     def close(self) -> None:

@@ -10,8 +10,22 @@ from importlib import metadata
 from typing import Any
 
 _PACKAGES = (
-    "lmms_eval", "torch", "torchvision", "transformers", "accelerate", "datasets", "numpy", "pillow",
-    "jiwer", "sacrebleu", "math-verify", "openai", "vllm", "pocketsphinx", "rapidocr", "onnxruntime",
+    "lmms_eval",
+    "torch",
+    "torchvision",
+    "transformers",
+    "accelerate",
+    "datasets",
+    "numpy",
+    "pillow",
+    "jiwer",
+    "sacrebleu",
+    "math-verify",
+    "openai",
+    "vllm",
+    "pocketsphinx",
+    "rapidocr",
+    "onnxruntime",
 )
 
 

@@ -32,7 +32,9 @@ def redact(value: Any) -> Any:
             # ``*_env`` names an environment variable; ``*tokens*`` (plural) are counts and
             # settings such as max_new_tokens or max_tokens_param, not credentials.
             secret_named = (
-                isinstance(key, str) and _SECRET_KEY.search(key) and not key.endswith("_env")
+                isinstance(key, str)
+                and _SECRET_KEY.search(key)
+                and not key.endswith("_env")
                 and "tokens" not in key.lower()
             )
             if secret_named and item not in (None, False, True, ""):

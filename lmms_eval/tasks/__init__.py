@@ -17,13 +17,15 @@ if TYPE_CHECKING:
 class TaskSelection:
     """The tasks to run, plus the groups that aggregate them (in the order asked)."""
 
-    tasks: dict[str, "Task"] = field(default_factory=dict)
-    groups: dict[str, "GroupConfig"] = field(default_factory=dict)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    groups: dict[str, GroupConfig] = field(default_factory=dict)
     group_members: dict[str, list[str]] = field(default_factory=dict)
     requested: list[str] = field(default_factory=list)
 
 
-def load_selection(names: list[str], include_paths: list[str] | None = None, index: "TaskIndex | None" = None) -> TaskSelection:
+def load_selection(
+    names: list[str], include_paths: list[str] | None = None, index: TaskIndex | None = None
+) -> TaskSelection:
     """Resolve ``--tasks`` names (wildcards, tags, groups) into loaded tasks and groups."""
     from lmms_eval.api.task_config import GroupConfig, validate_config
     from lmms_eval.tasks.index import TaskIndex

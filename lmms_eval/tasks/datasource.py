@@ -40,7 +40,7 @@ class DocSource:
         """Fingerprint and provenance of the loaded split."""
         return {}
 
-    def processed(self, fn: Callable[[Any], Any]) -> "DocSource":
+    def processed(self, fn: Callable[[Any], Any]) -> DocSource:
         """Apply a task's ``process_docs`` (it receives the whole split, returns a new one)."""
         raise NotImplementedError
 
@@ -66,7 +66,7 @@ class ListSource(DocSource):
     def info(self) -> dict[str, Any]:
         return dict(self._info)
 
-    def processed(self, fn: Callable[[Any], Any]) -> "DocSource":
+    def processed(self, fn: Callable[[Any], Any]) -> DocSource:
         out = fn(self.rows)
         rows = list(out) if not isinstance(out, list) else out
         return ListSource(rows, self.base_dir, {**self._info, "processed": True})
@@ -93,7 +93,7 @@ class HFSource(DocSource):
     def info(self) -> dict[str, Any]:
         return {**self._info, "fingerprint": getattr(self.dataset, "_fingerprint", None)}
 
-    def processed(self, fn: Callable[[Any], Any]) -> "DocSource":
+    def processed(self, fn: Callable[[Any], Any]) -> DocSource:
         out = fn(self.dataset)
         if isinstance(out, list):
             return ListSource(out, None, self._info)
@@ -151,9 +151,7 @@ def _sha256_files(paths: list[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def open_split(
-    path: str, name: str | None, split: str, kwargs: dict[str, Any], yaml_dir: str, task: str
-) -> DocSource:
+def open_split(path: str, name: str | None, split: str, kwargs: dict[str, Any], yaml_dir: str, task: str) -> DocSource:
     """Open one split of a dataset, from local files when possible, else with ``datasets``."""
     kwargs = dict(kwargs)
     fmt = None
@@ -209,4 +207,3 @@ def _relative_to(data_files: Any, yaml_dir: str) -> Any:
     if isinstance(data_files, list):
         return [fix(f) for f in data_files]
     return {k: _relative_to(v, yaml_dir) for k, v in data_files.items()}
-

@@ -73,7 +73,7 @@ class TaskIndex:
     broken: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, dirs: list[str]) -> "TaskIndex":
+    def build(cls, dirs: list[str]) -> TaskIndex:
         index = cls()
         files = _scan(dirs)
         for path in sorted(files):
@@ -99,7 +99,7 @@ class TaskIndex:
         return index
 
     @classmethod
-    def load(cls, extra_dirs: list[str] | None = None, use_cache: bool = True) -> "TaskIndex":
+    def load(cls, extra_dirs: list[str] | None = None, use_cache: bool = True) -> TaskIndex:
         """The index over built-in, plugin and ``extra_dirs`` task folders, from cache when valid."""
         dirs = [BUILTIN_TASK_DIR] + plugin_task_dirs() + [os.path.abspath(d) for d in extra_dirs or []]
         for d in dirs:

@@ -53,7 +53,7 @@ class Task:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_yaml(cls, path: str) -> "Task":
+    def from_yaml(cls, path: str) -> Task:
         """Read, merge includes, resolve ``!function`` and validate one task YAML."""
         raw = load_yaml_with_includes(path)
         resolved = resolve_functions(raw)
@@ -137,7 +137,7 @@ class Task:
             if isinstance(value, str) and "{" not in value:
                 needed[key] = value
             elif isinstance(value, list) and key != "doc_to_choice":
-                needed.update({key: v for v in value if isinstance(v, str)})
+                needed.update({f"{key}[{n}]": v for n, v in enumerate(value) if isinstance(v, str)})
         if self.config.doc_id_column:
             needed["doc_id_column"] = self.config.doc_id_column
         for key, value in (("doc_to_text", self.config.doc_to_text), ("doc_to_target", self.config.doc_to_target)):
@@ -208,7 +208,9 @@ class Task:
         cfg = self.config
         prompt_kwargs = self._prompt_kwargs(model_name)
         if cfg.doc_to_messages is not None:
-            return _coerce_messages(_call_with_optional_kwargs(cfg.doc_to_messages, doc, prompt_kwargs), self.source.base_dir)
+            return _coerce_messages(
+                _call_with_optional_kwargs(cfg.doc_to_messages, doc, prompt_kwargs), self.source.base_dir
+            )
         content: list[Any] = []
         for kind, value in (("image", cfg.doc_to_visual), ("video", cfg.doc_to_video), ("audio", cfg.doc_to_audio)):
             if value is None:
@@ -245,8 +247,13 @@ class Task:
         return stable_id(self.config_hash, self.doc_key(index, doc), repeat)
 
     def build_request(
-        self, index: int, doc: dict[str, Any], repeat: int, model_name: str | None,
-        gen_overrides: dict[str, Any] | None, request_id: str | None = None,
+        self,
+        index: int,
+        doc: dict[str, Any],
+        repeat: int,
+        model_name: str | None,
+        gen_overrides: dict[str, Any] | None,
+        request_id: str | None = None,
     ) -> Request:
         messages = self.build_messages(doc, model_name)
         doc_id = self.doc_key(index, doc)
@@ -411,7 +418,7 @@ def _plain_substituter(text: str) -> _PlainTemplate | None:
     pieces: list[tuple[bool, str]] = []
     pos = 0
     for match in _PLAIN_VAR.finditer(text):
-        pieces.append((False, text[pos:match.start()]))
+        pieces.append((False, text[pos : match.start()]))
         pieces.append((True, match.group(1)))
         pos = match.end()
     pieces.append((False, text[pos:]))

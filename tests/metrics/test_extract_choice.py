@@ -140,8 +140,19 @@ def test_non_alphabetic_letters_rejected() -> None:
 
 @pytest.mark.parametrize(
     ("reference", "expected"),
-    [("B", "B"), ("(b)", "B"), ("c.", "C"), (1, "B"), ("banana", "B"), (" Cherry ", "C"), (["D"], "D"),
-     ("kiwi", None), (7, None), (None, None), ("E", None)],
+    [
+        ("B", "B"),
+        ("(b)", "B"),
+        ("c.", "C"),
+        (1, "B"),
+        ("banana", "B"),
+        (" Cherry ", "C"),
+        (["D"], "D"),
+        ("kiwi", None),
+        (7, None),
+        (None, None),
+        ("E", None),
+    ],
 )
 def test_gold_letter(reference: object, expected: str | None) -> None:
     assert gold_letter(reference, FRUIT) == expected
@@ -170,9 +181,19 @@ def test_last_boxed(text: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Yes", "yes"), ("No.", "no"), ("  yes, it is", "yes"), ("There is no dog.", "no"),
-     ("The answer is yes.", "yes"), ("yes and no", "yes"), ("maybe yes maybe no", None),
-     ("Nope", None), ("Yesterday", None), ("", None), ("**No**", "no")],
+    [
+        ("Yes", "yes"),
+        ("No.", "no"),
+        ("  yes, it is", "yes"),
+        ("There is no dog.", "no"),
+        ("The answer is yes.", "yes"),
+        ("yes and no", "yes"),
+        ("maybe yes maybe no", None),
+        ("Nope", None),
+        ("Yesterday", None),
+        ("", None),
+        ("**No**", "no"),
+    ],
 )
 def test_yes_no(text: str, expected: str | None) -> None:
     assert extract_yes_no(text) == expected

@@ -23,8 +23,13 @@ CASES_DIR = Path(__file__).parent / "cases"
 CASE_FILES = sorted(CASES_DIR.glob("*.yaml"))
 
 _OPS = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.Pow: operator.pow, ast.USub: operator.neg, ast.UAdd: operator.pos,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
 }
 
 
@@ -73,7 +78,10 @@ def _rows(kind: str) -> list[Any]:
 def compute(metric_name: str, row: dict[str, Any]) -> Any:
     metric = METRICS.get(metric_name)
     return metric.compute(
-        row.get("prediction", ""), row.get("reference"), doc=row.get("doc"), choices=row.get("choices"),
+        row.get("prediction", ""),
+        row.get("reference"),
+        doc=row.get("doc"),
+        choices=row.get("choices"),
         **row.get("kwargs", {}),
     )
 
@@ -96,8 +104,12 @@ def test_corpus(metric_name: str, group: dict[str, Any]) -> None:
 
 
 def test_every_builtin_metric_has_a_case_file() -> None:
-    builtin = {name for name, value in METRICS.items() if getattr(value, "compute", None) is not None
-               and getattr(value.compute, "__module__", "").startswith("lmms_eval.metrics")}
+    builtin = {
+        name
+        for name, value in METRICS.items()
+        if getattr(value, "compute", None) is not None
+        and getattr(value.compute, "__module__", "").startswith("lmms_eval.metrics")
+    }
     have = {path.stem for path in CASE_FILES}
     assert builtin - have == set()
 

@@ -14,8 +14,13 @@ def run(name: str, value: str, doc: dict | None = None, **kwargs: object) -> str
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("so \\boxed{\\frac{1}{2}}.", "\\frac{1}{2}"), ("\\boxed{1} then \\boxed{2}", "2"), ("\\boxed{{a}}", "{a}"),
-     ("none here", ""), ("\\boxed{unclosed", "")],
+    [
+        ("so \\boxed{\\frac{1}{2}}.", "\\frac{1}{2}"),
+        ("\\boxed{1} then \\boxed{2}", "2"),
+        ("\\boxed{{a}}", "{a}"),
+        ("none here", ""),
+        ("\\boxed{unclosed", ""),
+    ],
 )
 def test_boxed(value: str, expected: str) -> None:
     assert run("boxed", value) == expected

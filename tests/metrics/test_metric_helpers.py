@@ -30,7 +30,7 @@ from lmms_eval.metrics.normalize import normalize_squad, normalize_vqa, vqa_punc
         ("black/white", "black white"),
         ("hello, world", "hello world"),
         ("(yes)", "yes"),  # marks at either end go
-        ("\"yes\"", "yes"),
+        ('"yes"', "yes"),
         ("5+3", "5+3"),  # a mark between digits with no space beside it stays (EvalAI)
         ("x(y)z", "x y z"),  # marks between letters become spaces
         ("yes!!", "yes"),

@@ -46,7 +46,10 @@ def test_bootstrap_is_deterministic_per_seed_text() -> None:
 
 def test_fast_bootstrap_equals_plain_resampling() -> None:
     values = _wer_values(500)
-    plain = lambda vs: corpus_rate(vs)  # same function without the sufficient-statistics hook
+
+    def plain(vs):  # the same function without the sufficient-statistics hook
+        return corpus_rate(vs)
+
     assert not hasattr(plain, "bootstrap_stats")
     fast = bootstrap_stderr(values, corpus_rate, 100, "s")
     assert fast == pytest.approx(bootstrap_stderr(values, plain, 100, "s"), rel=1e-12)

@@ -19,8 +19,10 @@ from tiny_audio import RATE, build_aero_stand_in, build_tiny_qwen2_audio, build_
 from lmms_eval.api.errors import SampleError, UsageError  # noqa: E402
 from lmms_eval.api.messages import Audio, Image, Message, Text  # noqa: E402
 from lmms_eval.api.request import Request  # noqa: E402
-from lmms_eval.models import hf_audio  # noqa: E402
-from lmms_eval.models import hf_common  # noqa: E402
+from lmms_eval.models import (
+    hf_audio,  # noqa: E402
+    hf_common,  # noqa: E402
+)
 
 PROMPT = "Transcribe the audio into text."
 
@@ -28,7 +30,9 @@ PROMPT = "Transcribe the audio into text."
 def req(*waves: np.ndarray, doc: int = 0, text: str = PROMPT, rate: int = RATE, **gen_kwargs) -> Request:
     parts = [Audio(array=w, sampling_rate=rate) for w in waves]
     return Request(
-        task="tiny", doc_id=doc, messages=[Message("user", [*parts, Text(text)])],
+        task="tiny",
+        doc_id=doc,
+        messages=[Message("user", [*parts, Text(text)])],
         gen_kwargs={"max_new_tokens": 6, **gen_kwargs},
     )
 
@@ -36,8 +40,12 @@ def req(*waves: np.ndarray, doc: int = 0, text: str = PROMPT, rate: int = RATE, 
 def corrupt_request(tmp_path, doc: int) -> Request:
     bad = tmp_path / "corrupt.wav"
     bad.write_bytes(b"RIFF\x00\x00this is not audio")
-    return Request(task="tiny", doc_id=doc, messages=[Message("user", [Audio(path=str(bad)), Text(PROMPT)])],
-                   gen_kwargs={"max_new_tokens": 6})
+    return Request(
+        task="tiny",
+        doc_id=doc,
+        messages=[Message("user", [Audio(path=str(bad)), Text(PROMPT)])],
+        gen_kwargs={"max_new_tokens": 6},
+    )
 
 
 def texts(responses) -> list[str]:
@@ -135,7 +143,12 @@ def test_qwen2_audio_end_to_end_token_counts(qwen):
 
 
 def test_qwen2_audio_batch_equals_single(qwen):
-    requests = [req(tone(3.0), doc=0), req(noise(12.0, 1), doc=1), req(chirps(21.0, 2), doc=2), req(tone(7.0, 900), doc=3)]
+    requests = [
+        req(tone(3.0), doc=0),
+        req(noise(12.0, 1), doc=1),
+        req(chirps(21.0, 2), doc=2),
+        req(tone(7.0, 900), doc=3),
+    ]
     batched = qwen.generate(requests)
     singles = [qwen.generate([r])[0] for r in requests]
     assert texts(batched) == texts(singles)
@@ -197,7 +210,9 @@ def test_qwen2_audio_failure_isolated_in_batch(qwen, tmp_path):
 def test_qwen2_audio_rejects_images_and_literal_placeholders(qwen):
     from PIL import Image as PILImage
 
-    r = Request(task="tiny", doc_id=5, messages=[Message("user", [Image(data=PILImage.new("RGB", (4, 4))), Text("hi")])])
+    r = Request(
+        task="tiny", doc_id=5, messages=[Message("user", [Image(data=PILImage.new("RGB", (4, 4))), Text("hi")])]
+    )
     (out,) = qwen.generate([r])
     assert out.error and "tiny doc 5" in out.error and "images" in out.error
     (literal,) = qwen.generate([req(tone(1.0), doc=6, text="Say <|AUDIO|> twice")])
@@ -247,7 +262,12 @@ def test_aero_long_audio_one_prompt_of_30s_chunks(aero, processor_calls):
 
 
 def test_aero_batch_equals_single(aero, processor_calls):
-    requests = [req(tone(3.0), doc=0), req(noise(12.0, 1), doc=1), req(chirps(45.0, 2), doc=2), req(chirps(70.0, 3), doc=3)]
+    requests = [
+        req(tone(3.0), doc=0),
+        req(noise(12.0, 1), doc=1),
+        req(chirps(45.0, 2), doc=2),
+        req(chirps(70.0, 3), doc=3),
+    ]
     batched = aero.generate(requests)
     assert len(processor_calls) == 1 and len(processor_calls[0]) == 1 + 1 + 2 + 3  # one call, all chunks
     singles = [aero.generate([r])[0] for r in requests]
@@ -287,7 +307,9 @@ def test_aero_beyond_max_audio_seconds_windows_and_tail():
 def whisper():
     from lmms_eval.models.whisper import Whisper
 
-    return Whisper.from_args(f"device=cpu,pretrained={build_tiny_whisper()},batch_size=4,language=english,return_timestamps=true")
+    return Whisper.from_args(
+        f"device=cpu,pretrained={build_tiny_whisper()},batch_size=4,language=english,return_timestamps=true"
+    )
 
 
 def test_whisper_language_and_task_arguments(whisper):
@@ -332,8 +354,12 @@ def test_whisper_long_form_covers_whole_input(whisper):
 
 
 def test_whisper_batch_equals_single_mixed_short_and_long(whisper):
-    requests = [req(tone(3.0), doc=0), req(chirps(45.0, 15), doc=1), req(noise(12.0, 16), doc=2),
-                req(chirps(70.0, 17), doc=3)]
+    requests = [
+        req(tone(3.0), doc=0),
+        req(chirps(45.0, 15), doc=1),
+        req(noise(12.0, 16), doc=2),
+        req(chirps(70.0, 17), doc=3),
+    ]
     batched = whisper.generate(requests)
     singles = [whisper.generate([r])[0] for r in requests]
     assert texts(batched) == texts(singles)

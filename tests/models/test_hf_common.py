@@ -35,16 +35,19 @@ def fake_gpus(monkeypatch):
     return install
 
 
-@pytest.mark.parametrize(("env", "gpus", "expected"), [
-    ({}, 2, "cuda"),                                           # one process: the current GPU
-    ({"WORLD_SIZE": "1", "LOCAL_RANK": "0"}, 2, "cuda"),
-    ({"WORLD_SIZE": "4", "LOCAL_RANK": "3", "RANK": "7"}, 4, "cuda:3"),  # torchrun rank 7 on node 2
-    ({"WORLD_SIZE": "2", "LOCAL_RANK": "0"}, 2, "cuda:0"),
-    ({"WORLD_SIZE": "2", "RANK": "1"}, 2, "cuda:1"),          # no LOCAL_RANK: the rank (one node)
-    ({"WORLD_SIZE": "2", "LOCAL_RANK": "1"}, 1, "cuda:0"),    # each process sees only its own GPU
-    ({"WORLD_SIZE": "2", "LOCAL_RANK": "1"}, 0, "cpu"),       # data parallel on CPUs (gloo)
-    ({}, 0, "cpu"),
-])
+@pytest.mark.parametrize(
+    ("env", "gpus", "expected"),
+    [
+        ({}, 2, "cuda"),  # one process: the current GPU
+        ({"WORLD_SIZE": "1", "LOCAL_RANK": "0"}, 2, "cuda"),
+        ({"WORLD_SIZE": "4", "LOCAL_RANK": "3", "RANK": "7"}, 4, "cuda:3"),  # torchrun rank 7 on node 2
+        ({"WORLD_SIZE": "2", "LOCAL_RANK": "0"}, 2, "cuda:0"),
+        ({"WORLD_SIZE": "2", "RANK": "1"}, 2, "cuda:1"),  # no LOCAL_RANK: the rank (one node)
+        ({"WORLD_SIZE": "2", "LOCAL_RANK": "1"}, 1, "cuda:0"),  # each process sees only its own GPU
+        ({"WORLD_SIZE": "2", "LOCAL_RANK": "1"}, 0, "cpu"),  # data parallel on CPUs (gloo)
+        ({}, 0, "cpu"),
+    ],
+)
 def test_auto_device_follows_local_rank_under_torchrun(fake_gpus, monkeypatch, env, gpus, expected):
     fake_gpus(gpus)
     for key, value in env.items():
@@ -57,7 +60,7 @@ def test_explicit_devices_and_bad_ranks(fake_gpus, monkeypatch):
     fake_gpus(2)
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("LOCAL_RANK", "1")
-    assert hc.resolve_device("cpu") == "cpu"          # an explicit choice is kept
+    assert hc.resolve_device("cpu") == "cpu"  # an explicit choice is kept
     assert hc.resolve_device("cuda") == "cuda"
     assert hc.resolve_device("cuda:0") == "cuda:0"
     with pytest.raises(UsageError, match="only 2 GPUs"):
@@ -90,9 +93,24 @@ def test_every_hf_adapter_places_itself_through_the_shared_resolution(fake_gpus,
 
 def test_generic_helpers_have_one_implementation():
     """The audio helpers module holds no second copy of the generic ones."""
-    generic = ("resolve_device", "resolve_dtype", "pretrained_kwargs", "place_model", "input_device",
-               "release_memory", "load_or_explain", "map_gen_kwargs", "stop_strings", "truncate_at_stop",
-               "completion_lengths", "eos_token_ids", "pad_token_id", "describe_load", "GenPlan", "HFAudioConfig")
+    generic = (
+        "resolve_device",
+        "resolve_dtype",
+        "pretrained_kwargs",
+        "place_model",
+        "input_device",
+        "release_memory",
+        "load_or_explain",
+        "map_gen_kwargs",
+        "stop_strings",
+        "truncate_at_stop",
+        "completion_lengths",
+        "eos_token_ids",
+        "pad_token_id",
+        "describe_load",
+        "GenPlan",
+        "HFAudioConfig",
+    )
     for name in generic:
         assert getattr(hf_audio, name, None) in (None, getattr(hc, name, None)), name
     assert hf_audio.ChatAudioRunner._generate.__code__.co_names.count("generate_completions") == 1
@@ -104,9 +122,9 @@ def test_eos_and_pad_ids():
     model = SimpleNamespace(generation_config=SimpleNamespace(eos_token_id=[7, 0], pad_token_id=9))
     assert hc.eos_token_ids(model, tok) == [7, 0]
     assert hc.eos_token_ids(model, tok, extra_tokens=("<|im_end|>", "<|missing|>")) == [7, 0, 2]
-    assert hc.pad_token_id(model, tok, [7, 0]) == 9           # no tokenizer pad: the config's
+    assert hc.pad_token_id(model, tok, [7, 0]) == 9  # no tokenizer pad: the config's
     tok.pad_token_id = 0
-    assert hc.pad_token_id(model, tok, [7, 0]) == 0           # the tokenizer's (what the prompt is padded with)
+    assert hc.pad_token_id(model, tok, [7, 0]) == 0  # the tokenizer's (what the prompt is padded with)
     bare = SimpleNamespace(generation_config=SimpleNamespace(eos_token_id=None, pad_token_id=None))
     assert hc.pad_token_id(bare, SimpleNamespace(pad_token_id=None), [4]) == 4
     # Stop-string padding after an early stop is not counted; a row without EOS keeps its tokens.

@@ -94,7 +94,8 @@ def test_llava_video_sampling_and_time_instruction():
     clip = hc.VideoClip(np.zeros((2, 4, 4, 3), np.uint8), [0, 30], total_frames=60, native_fps=30.0, backend="x")
     assert time_instruction(clip) == (
         "The video lasts for 2.00 seconds, and 2 frames are uniformly sampled from it. These frames are located "
-        "at 0.00s,1.00s.Please answer the following questions related to this video.")
+        "at 0.00s,1.00s.Please answer the following questions related to this video."
+    )
     clip.native_fps = None
     assert time_instruction(clip) is None
 
@@ -105,8 +106,15 @@ def test_to_hf_chat_keeps_media_order_and_adds_system_prompt():
     chat = hc.to_hf_chat(msgs, system_prompt="Be brief.")
     assert chat.messages == [
         {"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
-        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image"}, {"type": "text", "text": "b"},
-                                     {"type": "video"}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "a"},
+                {"type": "image"},
+                {"type": "text", "text": "b"},
+                {"type": "video"},
+            ],
+        },
     ]
     assert chat.images == [img] and chat.videos == [vid]
     own = [Message("system", [Text("sys")]), Message("user", [Text("q")])]
@@ -271,7 +279,7 @@ def test_qwen_batch_equals_single(qwen):
 def test_qwen_stop_strings_cut_generation(qwen):
     image = Image(data=tv.make_images(1)[0])
     (full,) = qwen.generate([req(0, image, Text("What is shown?"), max_new_tokens=12)])
-    stop = full.text[len(full.text) // 2:][:2]
+    stop = full.text[len(full.text) // 2 :][:2]
     assert stop and stop in full.text
     (cut,) = qwen.generate([req(0, image, Text("What is shown?"), max_new_tokens=12, until=[stop])])
     assert cut.text == full.text[: full.text.index(stop)]
@@ -283,17 +291,23 @@ def test_qwen2_vl_name_serves_qwen2_checkpoints():
     assert cls is Qwen2_5_VL
     model = cls.from_args(f"pretrained={tv.tiny_qwen2_vl()}")
     assert model.describe()["resolved"]["model_class"] == "Qwen2VLForConditionalGeneration"
-    (r,) = model.generate([req(0, Image(data=tv.make_images(1)[0]), Text("q")), ])
+    (r,) = model.generate(
+        [
+            req(0, Image(data=tv.make_images(1)[0]), Text("q")),
+        ]
+    )
     assert r.error is None and r.text and r.completion_tokens == 6
 
 
 def test_llava_onevision_images_video_and_batching(llava):
     imgs = tv.make_images(3)
-    single, multi, video = llava.generate([
-        req(0, Image(data=imgs[0]), Text("q")),
-        req(1, Image(data=imgs[1]), Image(data=imgs[2]), Text("q")),
-        req(2, Video(frames=tv.make_frames(8)), Text("q")),
-    ])
+    single, multi, video = llava.generate(
+        [
+            req(0, Image(data=imgs[0]), Text("q")),
+            req(1, Image(data=imgs[1]), Image(data=imgs[2]), Text("q")),
+            req(2, Video(frames=tv.make_frames(8)), Text("q")),
+        ]
+    )
     for r in (single, multi, video):
         assert r.error is None and r.text and r.completion_tokens == 6
     assert video.extra["video_frames"] == [6]
@@ -327,13 +341,21 @@ def test_hf_chat_picks_the_auto_class_and_runs_audio():
 
     audio = HFChat.from_args(f"pretrained={tv.tiny_qwen2_audio()},batch_size=4")
     assert audio.describe()["resolved"]["model_class"] == "Qwen2AudioForConditionalGeneration"
-    requests = [req(i, Audio(array=tv.make_tone(0.4 + 0.5 * i, 300.0 + 150 * i), sampling_rate=16000),
-                    Text("What is this sound?" * (i + 1))) for i in range(3)]
+    requests = [
+        req(
+            i,
+            Audio(array=tv.make_tone(0.4 + 0.5 * i, 300.0 + 150 * i), sampling_rate=16000),
+            Text("What is this sound?" * (i + 1)),
+        )
+        for i in range(3)
+    ]
     # A 44.1 kHz input is resampled to the feature extractor's 16 kHz: same length in tokens.
-    (r441,) = audio.generate([req(9, Audio(array=np.zeros(44100 // 2, np.float32), sampling_rate=44100),
-                                  Text("What is this sound?"))])
-    (r16,) = audio.generate([req(9, Audio(array=np.zeros(8000, np.float32), sampling_rate=16000),
-                                 Text("What is this sound?"))])
+    (r441,) = audio.generate(
+        [req(9, Audio(array=np.zeros(44100 // 2, np.float32), sampling_rate=44100), Text("What is this sound?"))]
+    )
+    (r16,) = audio.generate(
+        [req(9, Audio(array=np.zeros(8000, np.float32), sampling_rate=16000), Text("What is this sound?"))]
+    )
     assert r441.prompt_tokens == r16.prompt_tokens
     assert_batch_invariant(audio, requests)
     with pytest.raises(UsageError, match="model_class"):

@@ -29,25 +29,45 @@ def test_module_imports_without_vllm_and_construction_says_how_to_install():
     assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("gen, expected", [
-    ({}, {"max_tokens": 64, "temperature": 0.0}),
-    ({"max_new_tokens": 5, "temperature": 0}, {"max_tokens": 5, "temperature": 0.0}),
-    ({"max_gen_toks": 7}, {"max_tokens": 7, "temperature": 0.0}),
-    ({"temperature": 0.6, "top_p": 0.95}, {"max_tokens": 64, "temperature": 0.6, "top_p": 0.95}),
-    ({"temperature": 0.6, "do_sample": False}, {"max_tokens": 64, "temperature": 0.0}),
-    ({"do_sample": True}, {"max_tokens": 64}),  # vLLM's own sampling defaults, nothing invented
-    ({"until": "\n\n"}, {"max_tokens": 64, "temperature": 0.0, "stop": ["\n\n"]}),
-    ({"until": ["Q:", ""], "top_k": 5, "repetition_penalty": 1.1, "min_new_tokens": 2, "seed": 3},
-     {"max_tokens": 64, "temperature": 0.0, "stop": ["Q:"], "top_k": 5, "repetition_penalty": 1.1,
-      "min_tokens": 2, "seed": 3}),
-    ({"num_beams": 1, "image_aspect_ratio": "pad"}, {"max_tokens": 64, "temperature": 0.0}),
-])
+@pytest.mark.parametrize(
+    "gen, expected",
+    [
+        ({}, {"max_tokens": 64, "temperature": 0.0}),
+        ({"max_new_tokens": 5, "temperature": 0}, {"max_tokens": 5, "temperature": 0.0}),
+        ({"max_gen_toks": 7}, {"max_tokens": 7, "temperature": 0.0}),
+        ({"temperature": 0.6, "top_p": 0.95}, {"max_tokens": 64, "temperature": 0.6, "top_p": 0.95}),
+        ({"temperature": 0.6, "do_sample": False}, {"max_tokens": 64, "temperature": 0.0}),
+        ({"do_sample": True}, {"max_tokens": 64}),  # vLLM's own sampling defaults, nothing invented
+        ({"until": "\n\n"}, {"max_tokens": 64, "temperature": 0.0, "stop": ["\n\n"]}),
+        (
+            {"until": ["Q:", ""], "top_k": 5, "repetition_penalty": 1.1, "min_new_tokens": 2, "seed": 3},
+            {
+                "max_tokens": 64,
+                "temperature": 0.0,
+                "stop": ["Q:"],
+                "top_k": 5,
+                "repetition_penalty": 1.1,
+                "min_tokens": 2,
+                "seed": 3,
+            },
+        ),
+        ({"num_beams": 1, "image_aspect_ratio": "pad"}, {"max_tokens": 64, "temperature": 0.0}),
+    ],
+)
 def test_sampling_params_map_one_to_one(gen, expected):
     assert ve.sampling_params_kwargs(gen, 64) == expected
 
 
-@pytest.mark.parametrize("gen", [{"num_beams": 4}, {"temperature": -1}, {"do_sample": True, "temperature": 0},
-                                 {"until": [1]}, {"max_new_tokens": 0}])
+@pytest.mark.parametrize(
+    "gen",
+    [
+        {"num_beams": 4},
+        {"temperature": -1},
+        {"do_sample": True, "temperature": 0},
+        {"until": [1]},
+        {"max_new_tokens": 0},
+    ],
+)
 def test_sampling_params_refuse_what_vllm_cannot_do(gen):
     with pytest.raises(UsageError):
         ve.sampling_params_kwargs(gen, 64)
@@ -73,21 +93,42 @@ def test_request_to_vllm_input_images_video_audio_in_order():
 
     a, b = PILImage.new("RGB", (8, 8), "red"), PILImage.new("RGB", (8, 8), "blue")
     wave = np.linspace(-1, 1, 8000, dtype=np.float32)
-    request = Request("t", 0, [Message("user", [
-        Image(data=a), Text("first"), Video(frames=_frames(10), fps=5.0), Image(data=b),
-        Audio(array=wave, sampling_rate=8000), Text("?")])], {})
+    request = Request(
+        "t",
+        0,
+        [
+            Message(
+                "user",
+                [
+                    Image(data=a),
+                    Text("first"),
+                    Video(frames=_frames(10), fps=5.0),
+                    Image(data=b),
+                    Audio(array=wave, sampling_rate=8000),
+                    Text("?"),
+                ],
+            )
+        ],
+        {},
+    )
     out = ve.request_to_vllm_input(request, _render, system_prompt="sys", fps=1.0, max_frames=8)
     assert out["prompt"] == "[system]sys[user]<image>first<video><image><audio>?[assistant]"
     mm = out["multi_modal_data"]
     assert mm["image"][0] is a and mm["image"][1] is b
-    (frames, meta), = mm["video"]
+    ((frames, meta),) = mm["video"]
     # 10 frames at 5 fps = 2 s; 1 fps -> 2 frames, first and last.
     assert frames.shape == (2, 24, 32, 3) and frames.dtype == np.uint8
     assert int(frames[1, 0, 0, 0]) == 90
-    assert meta == {"total_num_frames": 10, "frames_indices": [0, 9], "video_backend": "frames",
-                    "do_sample_frames": False, "fps": 5.0, "duration": 2.0}
+    assert meta == {
+        "total_num_frames": 10,
+        "frames_indices": [0, 9],
+        "video_backend": "frames",
+        "do_sample_frames": False,
+        "fps": 5.0,
+        "duration": 2.0,
+    }
     assert out["mm_processor_kwargs"] == {"do_sample_frames": False}
-    (audio, rate), = mm["audio"]
+    ((audio, rate),) = mm["audio"]
     assert rate == 8000 and audio.shape == (8000,)
 
 
@@ -95,8 +136,9 @@ def test_request_to_vllm_input_text_only_and_prefill():
     request = Request("t", 0, [Message("user", [Text("hi")]), Message("assistant", [Text("Answer:")])], {})
     out = ve.request_to_vllm_input(request, _render)
     assert out == {"prompt": "[user]hi[assistant]Answer:"}  # continues the assistant turn, no media keys
-    bare = ve.request_to_vllm_input(Request("t", 0, [Message("user", [Video(frames=_frames(4))])], {}),
-                                    _render, video_metadata=False)
+    bare = ve.request_to_vllm_input(
+        Request("t", 0, [Message("user", [Video(frames=_frames(4))])], {}), _render, video_metadata=False
+    )
     assert bare["multi_modal_data"]["video"][0].shape == (4, 24, 32, 3) and "mm_processor_kwargs" not in bare
 
 
@@ -109,22 +151,29 @@ def test_request_to_vllm_input_with_a_real_chat_template():
     proc = AutoProcessor.from_pretrained(tv.tiny_qwen2_5_vl())
 
     def render(messages, continue_final):
-        return proc.apply_chat_template(messages, tokenize=False, add_generation_prompt=not continue_final,
-                                        continue_final_message=continue_final)
+        return proc.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=not continue_final, continue_final_message=continue_final
+        )
 
-    request = Request("t", 0, [Message("user", [Image(data=tv.make_images(1)[0]), Text("Describe."),
-                                                Video(frames=tv.make_frames(5))])], {})
+    request = Request(
+        "t",
+        0,
+        [Message("user", [Image(data=tv.make_images(1)[0]), Text("Describe."), Video(frames=tv.make_frames(5))])],
+        {},
+    )
     out = ve.request_to_vllm_input(request, render, max_frames=8, frame_multiple=2)
     assert out["prompt"].endswith(
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Describe."
-        "<|vision_start|><|video_pad|><|vision_end|><|im_end|>\n<|im_start|>assistant\n")
+        "<|vision_start|><|video_pad|><|vision_end|><|im_end|>\n<|im_start|>assistant\n"
+    )
     assert len(out["multi_modal_data"]["video"][0][1]["frames_indices"]) == 4  # paired frames: 5 -> 4
 
 
 def test_outputs_become_responses():
-    output = SimpleNamespace(prompt_token_ids=[1, 2, 3],
-                             outputs=[SimpleNamespace(text="B. dog\n\nQ:", token_ids=[7, 8, 9, 10],
-                                                      finish_reason="length")])
+    output = SimpleNamespace(
+        prompt_token_ids=[1, 2, 3],
+        outputs=[SimpleNamespace(text="B. dog\n\nQ:", token_ids=[7, 8, 9, 10], finish_reason="length")],
+    )
     gen = ve.output_to_generated(output)
     assert gen == ve.Generated("B. dog\n\nQ:", 3, 4, "length")
     resp = ve.generated_to_response(gen, ["\n\n"], 0.5)
@@ -133,11 +182,19 @@ def test_outputs_become_responses():
 
 
 def test_engine_kwargs_pass_only_what_was_set():
-    cfg = ve.VLLMConfig(pretrained="org/m", tensor_parallel_size=2, limit_mm_per_prompt={"image": 4},
-                        mm_processor_kwargs={"max_pixels": 1003520})
-    assert ve.engine_kwargs(cfg) == {"model": "org/m", "tensor_parallel_size": 2, "trust_remote_code": False,
-                                     "limit_mm_per_prompt": {"image": 4},
-                                     "mm_processor_kwargs": {"max_pixels": 1003520}}
+    cfg = ve.VLLMConfig(
+        pretrained="org/m",
+        tensor_parallel_size=2,
+        limit_mm_per_prompt={"image": 4},
+        mm_processor_kwargs={"max_pixels": 1003520},
+    )
+    assert ve.engine_kwargs(cfg) == {
+        "model": "org/m",
+        "tensor_parallel_size": 2,
+        "trust_remote_code": False,
+        "limit_mm_per_prompt": {"image": 4},
+        "mm_processor_kwargs": {"max_pixels": 1003520},
+    }
     cfg = ve.VLLMConfig(pretrained="org/m", dtype="bfloat16", max_model_len=8192, engine_kwargs={"swap_space": 4})
     assert ve.engine_kwargs(cfg)["dtype"] == "bfloat16" and ve.engine_kwargs(cfg)["swap_space"] == 4
     with pytest.raises(UsageError, match="engine_kwargs repeats"):
@@ -162,8 +219,12 @@ class FakeLLM:
         for prompt, p in zip(prompts, params):
             n_img = len(prompt.get("multi_modal_data", {}).get("image", []))
             text = f"{prompt['prompt']}|{n_img}|{os.environ.get('CUDA_VISIBLE_DEVICES')}|{p['max_tokens']}"
-            out.append(SimpleNamespace(prompt_token_ids=[0] * len(prompt["prompt"]),
-                                       outputs=[SimpleNamespace(text=text, token_ids=[1], finish_reason="stop")]))
+            out.append(
+                SimpleNamespace(
+                    prompt_token_ids=[0] * len(prompt["prompt"]),
+                    outputs=[SimpleNamespace(text=text, token_ids=[1], finish_reason="stop")],
+                )
+            )
         return out
 
 
@@ -178,8 +239,10 @@ def test_replica_pool_splits_batches_and_keeps_order():
 
     pool = ve.ReplicaPool(2, {"model": "m"}, ["0,1", "2,3"], factory="test_vllm_conversion:make_fake")
     try:
-        prompts = [{"prompt": f"p{i}", "multi_modal_data": {"image": [PILImage.new("RGB", (4, 4))] * (i % 2)}}
-                   for i in range(5)]
+        prompts = [
+            {"prompt": f"p{i}", "multi_modal_data": {"image": [PILImage.new("RGB", (4, 4))] * (i % 2)}}
+            for i in range(5)
+        ]
         params = [{"max_tokens": 10 + i} for i in range(5)]
         got = pool.generate(prompts, params)
         assert [g.text for g in got] == ["p0|0|0,1|10", "p1|1|0,1|11", "p2|0|0,1|12", "p3|1|2,3|13", "p4|0|2,3|14"]

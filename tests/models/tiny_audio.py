@@ -75,8 +75,10 @@ def _bpe(vocab_size: int, specials: list[str]):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=specials,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
     tok.train_from_iterator(CORPUS * 10, trainer)
     return tok
@@ -87,7 +89,8 @@ def _qwen_audio_tokenizer():
 
     return PreTrainedTokenizerFast(
         tokenizer_object=_bpe(360, QWEN_AUDIO_SPECIALS),
-        eos_token="<|im_end|>", pad_token="<|endoftext|>",
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
         additional_special_tokens=QWEN_AUDIO_SPECIALS[1:],
     )
 
@@ -99,19 +102,33 @@ def _write_qwen2_audio(out: Path, seed: int) -> None:
     import torch
     from safetensors.torch import save_file
     from transformers import (
-        Qwen2AudioConfig, Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor, WhisperFeatureExtractor,
+        Qwen2AudioConfig,
+        Qwen2AudioForConditionalGeneration,
+        Qwen2AudioProcessor,
+        WhisperFeatureExtractor,
     )
 
     tokenizer = _qwen_audio_tokenizer()
     processor = Qwen2AudioProcessor(feature_extractor=WhisperFeatureExtractor(), tokenizer=tokenizer)
     config = Qwen2AudioConfig(
         audio_config=dict(
-            model_type="qwen2_audio_encoder", d_model=16, encoder_layers=1, encoder_attention_heads=2,
-            encoder_ffn_dim=32, num_mel_bins=80, max_source_positions=1500,
+            model_type="qwen2_audio_encoder",
+            d_model=16,
+            encoder_layers=1,
+            encoder_attention_heads=2,
+            encoder_ffn_dim=32,
+            num_mel_bins=80,
+            max_source_positions=1500,
         ),
         text_config=dict(
-            model_type="qwen2", vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
-            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32768,
+            model_type="qwen2",
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=32768,
             tie_word_embeddings=False,
         ),
         audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
@@ -193,9 +210,13 @@ def _whisper_tokenizer():
 
     bpe = _bpe(300, [])
     vocab = bpe.get_vocab()
-    merges = [tuple(m) if not isinstance(m, str) else tuple(m.split(" ")) for m in json.loads(bpe.to_str())["model"]["merges"]]
+    merges = [
+        tuple(m) if not isinstance(m, str) else tuple(m.split(" ")) for m in json.loads(bpe.to_str())["model"]["merges"]
+    ]
     tok = WhisperTokenizer(vocab=vocab, merges=merges)
-    tok.add_tokens([AddedToken(t, special=True, normalized=False) for t in whisper_special_tokens()], special_tokens=True)
+    tok.add_tokens(
+        [AddedToken(t, special=True, normalized=False) for t in whisper_special_tokens()], special_tokens=True
+    )
     tok.add_tokens([AddedToken("<|%.2f|>" % (i * 0.02), normalized=False) for i in range(1501)])
     return tok
 
@@ -209,7 +230,11 @@ def build_tiny_whisper(root: Path | None = None) -> str:
     30 s windows, which makes the number of windows predictable: ceil(seconds / 30)."""
     import torch
     from transformers import (
-        GenerationConfig, WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperProcessor,
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
     )
 
     out = (root or tiny_root()) / "tiny-whisper"
@@ -221,10 +246,23 @@ def build_tiny_whisper(root: Path | None = None) -> str:
     assert first_ts == no_ts + 1 and len(tok) == first_ts + 1501, "timestamps must follow <|notimestamps|>"
     space = tok.convert_tokens_to_ids("Ġ")
     config = WhisperConfig(
-        vocab_size=len(tok), num_mel_bins=80, d_model=16, encoder_layers=1, decoder_layers=1,
-        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_source_positions=1500, max_target_positions=448, pad_token_id=eot, bos_token_id=eot,
-        eos_token_id=eot, decoder_start_token_id=sot, begin_suppress_tokens=[space, eot], suppress_tokens=[],
+        vocab_size=len(tok),
+        num_mel_bins=80,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_source_positions=1500,
+        max_target_positions=448,
+        pad_token_id=eot,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        decoder_start_token_id=sot,
+        begin_suppress_tokens=[space, eot],
+        suppress_tokens=[],
     )
     torch.manual_seed(0)
     model = WhisperForConditionalGeneration(config).eval()
@@ -242,12 +280,21 @@ def build_tiny_whisper(root: Path | None = None) -> str:
         cross.v_proj.weight.mul_(10.0)
         cross.out_proj.weight.mul_(10.0)
     gen = GenerationConfig(
-        decoder_start_token_id=sot, bos_token_id=eot, eos_token_id=eot, pad_token_id=eot, max_length=448,
-        begin_suppress_tokens=[space, eot], suppress_tokens=[], is_multilingual=True,
+        decoder_start_token_id=sot,
+        bos_token_id=eot,
+        eos_token_id=eot,
+        pad_token_id=eot,
+        max_length=448,
+        begin_suppress_tokens=[space, eot],
+        suppress_tokens=[],
+        is_multilingual=True,
         lang_to_id={f"<|{lang}|>": ids[f"<|{lang}|>"] for lang in WHISPER_LANGS},
         task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
-        no_timestamps_token_id=no_ts, prev_sot_token_id=ids["<|startofprev|>"], max_initial_timestamp_index=50,
-        forced_decoder_ids=[[1, None], [2, ids["<|transcribe|>"]]], alignment_heads=[[0, 0]],
+        no_timestamps_token_id=no_ts,
+        prev_sot_token_id=ids["<|startofprev|>"],
+        max_initial_timestamp_index=50,
+        forced_decoder_ids=[[1, None], [2, ids["<|transcribe|>"]]],
+        alignment_heads=[[0, 0]],
     )
     model.generation_config = gen
     processor = WhisperProcessor(feature_extractor=WhisperFeatureExtractor(), tokenizer=tok)

@@ -33,8 +33,13 @@ CORPUS = [
 ]
 
 QWEN_SPECIALS = [
-    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-    "<|image_pad|>", "<|video_pad|>",
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
 ]
 LLAVA_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
 
@@ -42,7 +47,8 @@ LLAVA_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<vi
 # processor expands; the Qwen one adds a default system turn like the released checkpoints.
 QWEN_TEMPLATE = (
     "{% for message in messages %}"
-    "{% if loop.first and message['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n{% endif %}"
     "<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}"
     "{% else %}{% for part in message['content'] %}"
@@ -87,12 +93,17 @@ def train_tokenizer(specials: list[str], vocab_size: int = 320):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator(CORPUS * 4, trainer=trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>", unk_token=None,
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        unk_token=None,
         additional_special_tokens=[s for s in specials if s not in ("<|endoftext|>", "<|im_end|>")],
     )
 
@@ -135,10 +146,22 @@ def _pad_vocab(n: int) -> int:
     return ((n + 63) // 64) * 64
 
 
-def build_tiny_qwen2_5_vl(root: str | os.PathLike, *, hidden: int = 64, layers: int = 2, heads: int = 4,
-                          vision_hidden: int = 32, vision_depth: int = 2, vision_heads: int = 2, seed: int = 0,
-                          init_std: float = 0.1, qwen2: bool = False, device: str = "cpu",
-                          dtype: str = "float32", image_max_pixels: int = 28 * 28 * 16) -> str:
+def build_tiny_qwen2_5_vl(
+    root: str | os.PathLike,
+    *,
+    hidden: int = 64,
+    layers: int = 2,
+    heads: int = 4,
+    vision_hidden: int = 32,
+    vision_depth: int = 2,
+    vision_heads: int = 2,
+    seed: int = 0,
+    init_std: float = 0.1,
+    qwen2: bool = False,
+    device: str = "cpu",
+    dtype: str = "float32",
+    image_max_pixels: int = 28 * 28 * 16,
+) -> str:
     """Write a tiny random Qwen2.5-VL (or Qwen2-VL with ``qwen2=True``) checkpoint; return its path.
 
     The model is built on ``device`` and saved in ``dtype``; ``image_max_pixels`` is the image
@@ -158,30 +181,58 @@ def build_tiny_qwen2_5_vl(root: str | os.PathLike, *, hidden: int = 64, layers: 
     quarter = head_dim // 4
     mrope = [head_dim // 2 - 2 * quarter, quarter, quarter]
     text = dict(
-        vocab_size=_pad_vocab(len(tokenizer)), hidden_size=hidden, intermediate_size=hidden * 2,
-        num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=max(1, heads // 2),
-        max_position_embeddings=4096, rope_scaling={"type": "mrope", "mrope_section": mrope},
-        rope_theta=10000.0, bos_token_id=None, eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
+        vocab_size=_pad_vocab(len(tokenizer)),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=max(1, heads // 2),
+        max_position_embeddings=4096,
+        rope_scaling={"type": "mrope", "mrope_section": mrope},
+        rope_theta=10000.0,
+        bos_token_id=None,
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
     )
     common = dict(
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
     )
     if qwen2:
         from transformers import Qwen2VLConfig, Qwen2VLForConditionalGeneration, Qwen2VLProcessor
 
-        vision = dict(depth=vision_depth, embed_dim=vision_hidden, hidden_size=hidden, num_heads=vision_heads,
-                      mlp_ratio=2, patch_size=14, spatial_merge_size=2, temporal_patch_size=2)
+        vision = dict(
+            depth=vision_depth,
+            embed_dim=vision_hidden,
+            hidden_size=hidden,
+            num_heads=vision_heads,
+            mlp_ratio=2,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+        )
         config = Qwen2VLConfig(text_config=text, vision_config=vision, **common)
         model_cls, proc_cls = Qwen2VLForConditionalGeneration, Qwen2VLProcessor
     else:
         from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor
 
-        vision = dict(depth=vision_depth, hidden_size=vision_hidden, intermediate_size=vision_hidden * 2,
-                      num_heads=vision_heads, out_hidden_size=hidden, patch_size=14, spatial_merge_size=2,
-                      temporal_patch_size=2, window_size=112, fullatt_block_indexes=[vision_depth - 1],
-                      tokens_per_second=2)
+        vision = dict(
+            depth=vision_depth,
+            hidden_size=vision_hidden,
+            intermediate_size=vision_hidden * 2,
+            num_heads=vision_heads,
+            out_hidden_size=hidden,
+            patch_size=14,
+            spatial_merge_size=2,
+            temporal_patch_size=2,
+            window_size=112,
+            fullatt_block_indexes=[vision_depth - 1],
+            tokens_per_second=2,
+        )
         config = Qwen2_5_VLConfig(text_config=text, vision_config=vision, **common)
         model_cls, proc_cls = Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor
     with torch.device(device):
@@ -193,15 +244,20 @@ def build_tiny_qwen2_5_vl(root: str | os.PathLike, *, hidden: int = 64, layers: 
     # Small pixel budgets keep the number of visual tokens (and CPU time) low.
     image_processor = Qwen2VLImageProcessor(min_pixels=28 * 28 * 4, max_pixels=image_max_pixels)
     video_processor = Qwen2VLVideoProcessor(min_pixels=28 * 28 * 4, max_pixels=28 * 28 * 4)
-    processor = proc_cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
-                         chat_template=QWEN_TEMPLATE)
+    processor = proc_cls(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=video_processor,
+        chat_template=QWEN_TEMPLATE,
+    )
     _save(model, path)
     processor.save_pretrained(path)
     return str(path)
 
 
-def build_tiny_llava_onevision(root: str | os.PathLike, *, hidden: int = 64, layers: int = 2, seed: int = 0,
-                               init_std: float = 0.1) -> str:
+def build_tiny_llava_onevision(
+    root: str | os.PathLike, *, hidden: int = 64, layers: int = 2, seed: int = 0, init_std: float = 0.1
+) -> str:
     """Write a tiny random LLaVA-OneVision checkpoint (tiny SigLIP + Qwen2 text); return its path."""
     from transformers import (
         LlavaOnevisionConfig,
@@ -217,16 +273,37 @@ def build_tiny_llava_onevision(root: str | os.PathLike, *, hidden: int = 64, lay
     tokenizer = train_tokenizer(LLAVA_SPECIALS)
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in LLAVA_SPECIALS}
     image_size, patch = 28, 7  # 4x4 = 16 patches per tile
-    vision = dict(model_type="siglip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                  num_attention_heads=2, image_size=image_size, patch_size=patch)
-    text = dict(model_type="qwen2", vocab_size=_pad_vocab(len(tokenizer)), hidden_size=hidden,
-                intermediate_size=hidden * 2, num_hidden_layers=layers, num_attention_heads=4,
-                num_key_value_heads=2, max_position_embeddings=4096, eos_token_id=ids["<|im_end|>"],
-                pad_token_id=ids["<|endoftext|>"], bos_token_id=None)
+    vision = dict(
+        model_type="siglip_vision_model",
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=image_size,
+        patch_size=patch,
+    )
+    text = dict(
+        model_type="qwen2",
+        vocab_size=_pad_vocab(len(tokenizer)),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
+        bos_token_id=None,
+    )
     pinpoints = [[28, 28], [28, 56], [56, 28], [56, 56]]
     config = LlavaOnevisionConfig(
-        vision_config=vision, text_config=text, image_token_index=ids["<image>"], video_token_index=ids["<video>"],
-        image_grid_pinpoints=pinpoints, vision_feature_select_strategy="full", vision_feature_layer=-1,
+        vision_config=vision,
+        text_config=text,
+        image_token_index=ids["<image>"],
+        video_token_index=ids["<video>"],
+        image_grid_pinpoints=pinpoints,
+        vision_feature_select_strategy="full",
+        vision_feature_layer=-1,
         vision_aspect_ratio="anyres_max_9",
     )
     model = LlavaOnevisionForConditionalGeneration(config).eval()
@@ -237,9 +314,13 @@ def build_tiny_llava_onevision(root: str | os.PathLike, *, hidden: int = 64, lay
     image_processor = LlavaOnevisionImageProcessor(size=size, image_grid_pinpoints=pinpoints)
     video_processor = LlavaOnevisionVideoProcessor(size=size)
     processor = LlavaOnevisionProcessor(
-        image_processor=image_processor, tokenizer=tokenizer, video_processor=video_processor,
-        num_image_tokens=(image_size // patch) ** 2, vision_feature_select_strategy="full",
-        chat_template=LLAVA_TEMPLATE, vision_aspect_ratio="anyres_max_9",
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        video_processor=video_processor,
+        num_image_tokens=(image_size // patch) ** 2,
+        vision_feature_select_strategy="full",
+        chat_template=LLAVA_TEMPLATE,
+        vision_aspect_ratio="anyres_max_9",
     )
     _save(model, path)
     processor.save_pretrained(path)
@@ -327,8 +408,9 @@ QWEN_AUDIO_TEMPLATE = (
 )
 
 
-def build_tiny_qwen2_audio(root: str | os.PathLike, *, hidden: int = 64, seed: int = 0, init_std: float = 0.1,
-                           chunk_seconds: int = 2) -> str:
+def build_tiny_qwen2_audio(
+    root: str | os.PathLike, *, hidden: int = 64, seed: int = 0, init_std: float = 0.1, chunk_seconds: int = 2
+) -> str:
     """Write a tiny random Qwen2-Audio checkpoint (2-second audio window); return its path."""
     from transformers import (
         Qwen2AudioConfig,
@@ -343,20 +425,37 @@ def build_tiny_qwen2_audio(root: str | os.PathLike, *, hidden: int = 64, seed: i
     tokenizer = train_tokenizer(QWEN_AUDIO_SPECIALS)
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_AUDIO_SPECIALS}
     frames = chunk_seconds * 100  # 10 ms hop
-    audio = dict(model_type="qwen2_audio_encoder", d_model=32, encoder_layers=1, encoder_attention_heads=2,
-                 encoder_ffn_dim=64, num_mel_bins=128, max_source_positions=frames // 2)
-    text = dict(model_type="qwen2", vocab_size=_pad_vocab(len(tokenizer)), hidden_size=hidden,
-                intermediate_size=hidden * 2, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                max_position_embeddings=4096, eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
-                bos_token_id=None)
+    audio = dict(
+        model_type="qwen2_audio_encoder",
+        d_model=32,
+        encoder_layers=1,
+        encoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        num_mel_bins=128,
+        max_source_positions=frames // 2,
+    )
+    text = dict(
+        model_type="qwen2",
+        vocab_size=_pad_vocab(len(tokenizer)),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"],
+        bos_token_id=None,
+    )
     config = Qwen2AudioConfig(audio_config=audio, text_config=text, audio_token_index=ids["<|AUDIO|>"])
     model = Qwen2AudioForConditionalGeneration(config).eval()
     _randomise(model, seed, init_std)
     model.generation_config.eos_token_id = ids["<|im_end|>"]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     feature_extractor = WhisperFeatureExtractor(feature_size=128, chunk_length=chunk_seconds, sampling_rate=16000)
-    processor = Qwen2AudioProcessor(feature_extractor=feature_extractor, tokenizer=tokenizer,
-                                    chat_template=QWEN_AUDIO_TEMPLATE)
+    processor = Qwen2AudioProcessor(
+        feature_extractor=feature_extractor, tokenizer=tokenizer, chat_template=QWEN_AUDIO_TEMPLATE
+    )
     _save(model, path)
     processor.save_pretrained(path)
     return str(path)
@@ -394,10 +493,18 @@ def build_tiny_text_lm(root: str | os.PathLike, *, hidden: int = 64, seed: int =
         return str(path)
     tokenizer = train_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
     tokenizer.chat_template = TEXT_TEMPLATE
-    config = Qwen2Config(vocab_size=_pad_vocab(len(tokenizer)), hidden_size=hidden, intermediate_size=hidden * 2,
-                         num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                         max_position_embeddings=1024, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id, bos_token_id=None)
+    config = Qwen2Config(
+        vocab_size=_pad_vocab(len(tokenizer)),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
     model = Qwen2ForCausalLM(config).eval()
     _randomise(model, seed, init_std)
     _save(model, path)
