@@ -131,6 +131,7 @@ def worker(spec: dict) -> dict:
     import torch
     from PIL import Image as PILImage
 
+    from lmms_eval.api.generation import GenerationParams
     from lmms_eval.api.messages import Image, Message, Text
     from lmms_eval.api.registry import MODELS
     from lmms_eval.api.request import Request
@@ -148,7 +149,7 @@ def worker(spec: dict) -> dict:
     warm = Request(
         task="warmup",
         doc_id=0,
-        gen_kwargs={"max_new_tokens": 2},
+        params=GenerationParams(max_new_tokens=2),
         messages=[Message("user", [Image(data=PILImage.new("RGB", (56, 56))), Text("hi")])],
     )
     model.generate([warm])  # one-time start-up (allocator, kernels) is not part of the figures
@@ -202,7 +203,7 @@ def worker(spec: dict) -> dict:
             max(r["usage"]["prompt_tokens"] for r in records),
         ],
         "outputs": {str(r["doc_id"]): r["raw_output"] for r in records},
-        "mean_batch": sum(r["extra"]["batch_size"] for r in records) / len(records),
+        "mean_batch": sum(r["usage"]["batch_size"] for r in records) / len(records),
         "cuda_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if on_gpu else None,
         "device": str(model.device),
     }

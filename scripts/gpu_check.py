@@ -55,6 +55,7 @@ def make_requests(n: int, small: bool, max_new_tokens: int) -> list:
     import numpy as np
     from PIL import Image as PILImage
 
+    from lmms_eval.api.generation import GenerationParams
     from lmms_eval.api.messages import Image, Message, Text
     from lmms_eval.api.request import Request
 
@@ -76,11 +77,9 @@ def make_requests(n: int, small: bool, max_new_tokens: int) -> list:
         img = PILImage.fromarray(rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8))
         text = questions[i % len(questions)] * (1 + i % 3)
         # min_new_tokens = max_new_tokens: every request generates the same count (stable tokens/s).
-        gen = {"max_new_tokens": max_new_tokens, "min_new_tokens": max_new_tokens}
+        gen = GenerationParams(max_new_tokens=max_new_tokens, min_new_tokens=max_new_tokens)
         out.append(
-            Request(
-                task="gpu_check", doc_id=i, messages=[Message("user", [Image(data=img), Text(text)])], gen_kwargs=gen
-            )
+            Request(task="gpu_check", doc_id=i, messages=[Message("user", [Image(data=img), Text(text)])], params=gen)
         )
     return out
 
@@ -163,7 +162,8 @@ def main() -> int:
     import torch
     import transformers
 
-    from lmms_eval.models import hf_common as hc
+    from lmms_eval.media import video_backends
+    from lmms_eval.models.hf import placement as hc
 
     device = args.device
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -186,7 +186,7 @@ def main() -> int:
         "cuda": torch.version.cuda,
         "gpu": torch.cuda.get_device_name(0) if on_gpu else None,
         "flash_attn_importable": hc.flash_attn_available(),
-        "video_backends": hc.video_backends(),
+        "video_backends": video_backends(),
         "model_shape": shape,
         "n_requests": n,
         "batch": args.batch,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import ClassVar
 
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
+from lmms_eval.media import FrameSampling, MediaSpec
 
 
 class ScriptedConfig(ModelConfig):
@@ -15,19 +17,26 @@ class ScriptedConfig(ModelConfig):
     fail_on: str = ""  # comma-separated doc ids that raise
     sleep_s: float = 0.0
     batch: int = 4
+    decode: bool = False  # ask the engine to decode media ahead (images, 16 kHz audio, 8-frame videos)
 
 
-class ScriptedModel(Model):
+class ScriptedModel(Model[ScriptedConfig]):
     """Answers the prompt's last word (``last_word``) or a constant; raises for chosen doc ids."""
 
-    name = "scripted"
-    modalities = frozenset({"text", "image", "audio", "video"})
-    Config = ScriptedConfig
+    name: ClassVar[str] = "scripted"
+    modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "audio", "video"})
+    Config: ClassVar[type[ModelConfig]] = ScriptedConfig
 
     def __init__(self, config: ScriptedConfig | None = None) -> None:
         super().__init__(config)
         self.max_batch_size = self.config.batch
         self.calls: list[int] = []
+
+    @property
+    def media_spec(self) -> MediaSpec | None:
+        if not self.config.decode:
+            return None
+        return MediaSpec(images=True, audio=True, audio_rate=16000, video=FrameSampling(max_frames=8))
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         self.calls.append(len(requests))

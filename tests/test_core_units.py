@@ -69,18 +69,23 @@ def test_batches_are_cost_sorted_and_respect_budget() -> None:
 
 
 def test_sample_store_drops_a_torn_last_line(tmp_path: Path) -> None:
+    from lmms_eval.api.record import SampleRecord
+
+    def rec(i: str, out: str) -> SampleRecord:
+        return SampleRecord(id=i, task="t", doc_id=i, index=0, raw_output=out)
+
     path = tmp_path / "s.jsonl"
     store = SampleStore(str(path))
-    store.append({"id": "a", "v": 1})
-    store.append({"id": "b", "v": 2})
+    store.append(rec("a", "1"))
+    store.append(rec("b", "2"))
     store.close()
     with open(path, "a") as fh:
-        fh.write('{"id": "c", "v"')  # killed mid-write
+        fh.write('{"format": 2, "id": "c", "v"')  # killed mid-write
     records = SampleStore(str(path)).read(repair=True)
     assert list(records) == ["a", "b"]
-    assert path.read_text().endswith('"v":2}\n')
-    SampleStore(str(path)).append({"id": "a", "v": 3})
-    assert SampleStore(str(path)).read()["a"]["v"] == 3  # the last record of an id wins
+    assert path.read_text().endswith("}\n") and '"id":"c"' not in path.read_text()
+    SampleStore(str(path)).append(rec("a", "3"))
+    assert SampleStore(str(path)).read()["a"].raw_output == "3"  # the last record of an id wins
 
 
 def test_stable_ids_distinguish_doc_id_types_and_repeats() -> None:
@@ -117,14 +122,16 @@ def test_cost_estimate_reads_media_headers_when_asked(tmp_path: Path) -> None:
     from PIL import Image as PILImage
 
     from lmms_eval.api.messages import Audio, Image, Message
-    from lmms_eval.api.request import estimate_cost
+    from lmms_eval.engine.cost import estimate_cost
 
     PILImage.new("RGB", (280, 56)).save(tmp_path / "wide.png")
     soundfile.write(tmp_path / "a.flac", np.zeros(16000 * 4, dtype="float32"), 16000)
     image = [Message("user", [Image(path=str(tmp_path / "wide.png"))])]
     audio = [Message("user", [Audio(path=str(tmp_path / "a.flac"))])]
+    raw = [Message("user", [Image(raw=(tmp_path / "wide.png").read_bytes())])]
     assert estimate_cost(image) == 256.0 and estimate_cost(audio) == 750.0  # unknown size: defaults
-    assert estimate_cost(image, probe_files=True) == 280 * 56 / 784
-    assert estimate_cost(audio, probe_files=True) == 25.0 * 4
+    assert estimate_cost(image, probe=True) == 280 * 56 / 784
+    assert estimate_cost(raw, probe=True) == 280 * 56 / 784
+    assert estimate_cost(audio, probe=True) == 25.0 * 4
     broken = [Message("user", [Image(path=str(tmp_path / "missing.png"))])]
-    assert estimate_cost(broken, probe_files=True) == 256.0  # never fails; the model reports the error
+    assert estimate_cost(broken, probe=True) == 256.0  # never fails; the sample's decode reports the error

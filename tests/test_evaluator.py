@@ -13,6 +13,7 @@ from lmms_eval.api.errors import UsageError
 from lmms_eval.engine.evaluator import Evaluator
 from lmms_eval.engine.rescore import rescore_run
 from lmms_eval.engine.run_config import RunConfig
+from lmms_eval.media import load_image
 
 
 def run(toy_tasks: Path, out: Path, model: ScriptedModel | None = None, **kw):
@@ -86,7 +87,8 @@ def test_secrets_are_redacted_everywhere(toy_tasks: Path, tmp_path: Path) -> Non
         toy_tasks,
         tmp_path / "out",
         tasks=["say_word"],
-        gen_kwargs={"api_key": "sk-abcdefghijklmnopqrstuvwx", "max_new_tokens": 4},
+        model_args={"api_key": "sk-abcdefghijklmnopqrstuvwx"},
+        gen_kwargs={"max_new_tokens": 4},
     )
     text = "".join(p.read_text() for p in Path(outcome.run_dir).iterdir())
     assert "sk-abcdefghijklmnopqrstuvwx" not in text
@@ -129,7 +131,7 @@ def test_a_broken_sample_becomes_an_error_record(toy_tasks: Path, tmp_path: Path
         def generate(self, requests):
             for r in requests:
                 for img in r.images():
-                    img.load()
+                    load_image(img)
             return super().generate(requests)
 
     outcome = run(toy_tasks, tmp_path / "out", tasks=["img_task"], model=Loader())

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
+from scripted_model import ScriptedConfig, ScriptedModel
 
 from lmms_eval.engine.evaluator import Evaluator
 from lmms_eval.engine.run_config import RunConfig
@@ -64,7 +64,7 @@ def test_hf_loaded_task_with_images_and_a_corrupt_row(tmp_path: Path) -> None:
         show_progress=False,
         max_error_rate=0.5,
     )
-    outcome = Evaluator(cfg, model=ScriptedModel()).run()
+    outcome = Evaluator(cfg, model=ScriptedModel(ScriptedConfig(decode=True))).run()  # images decoded ahead
     res = outcome.results["results"]["pq_task"]
     assert res["exact_match,none"] == 1.0 and res["n_errors"] == 1
     assert outcome.results["errors"]["pq_task"]["examples"][0]["doc_id"] in ("c", 2)

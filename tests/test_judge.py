@@ -9,7 +9,6 @@ parsers are checked separately on fixed strings.
 from __future__ import annotations
 
 import copy
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from PIL import Image as PILImage
 from servers import Fault, FaultServer, LocalOpenAIServer, fault_server, free_port, openai_server  # noqa: F401
 
 from lmms_eval.api.errors import ConfigError, UsageError
+from lmms_eval.api.record import SampleRecord
 from lmms_eval.clients.openai_chat import AsyncChatClient, UsageMeter
 from lmms_eval.judge import (
     JudgeCache,
@@ -39,24 +39,21 @@ from lmms_eval.judge.parsing import (
 )
 
 
-def make_record(i: int, prediction: str, target: Any = "42", question: str | None = None) -> dict[str, Any]:
+def make_record(i: int, prediction: str, target: Any = "42", question: str | None = None) -> SampleRecord:
     """A finished sample record in the shape the evaluator writes."""
     question = question or f"What is {i} + {42 - i}?"
-    return {
-        "id": f"r{i}",
-        "task": "toy",
-        "doc_id": i,
-        "index": i,
-        "repeat": 0,
-        "status": "ok",
-        "error": None,
-        "prompt": [{"role": "user", "content": [{"type": "text", "text": question}]}],
-        "raw_output": f"I think the answer is {prediction}.",
-        "filtered": {"none": prediction},
-        "target": target,
-        "scores": {"exact_match,none": float(prediction == target)},
-        "doc": {"question": question, "answer": target},
-    }
+    return SampleRecord(
+        id=f"r{i}",
+        task="toy",
+        doc_id=i,
+        index=i,
+        prompt=[{"role": "user", "content": [{"type": "text", "text": question}]}],
+        raw_output=f"I think the answer is {prediction}.",
+        filtered={"none": prediction},
+        target=target,
+        scores={"exact_match,none": float(prediction == target)},
+        doc={"question": question, "answer": target},
+    )
 
 
 def judge_cfg(base_url: str, model: str = "judge", **extra: Any) -> JudgeConfig:
@@ -250,7 +247,7 @@ def test_cache_key_covers_model_template_inputs_and_params() -> None:
 def test_task_templates_and_missing_variables(tmp_path: Path, fault_server: FaultServer) -> None:
     (tmp_path / "my_judge.jinja").write_text("Q={{ question }} A={{ prediction }} R={{ reference }} X={{ doc.extra }}")
     records = [make_record(0, "41"), make_record(1, "40")]
-    records[0]["doc"]["extra"] = "hint"
+    records[0].doc["extra"] = "hint"
     fault_server.default = Fault.reply("Verdict: incorrect")
     judge_records_sync(
         records,
@@ -262,9 +259,9 @@ def test_task_templates_and_missing_variables(tmp_path: Path, fault_server: Faul
     assert fault_server.requests == 1
     sent = fault_server.bodies[0]["messages"][0]["content"]
     assert sent == "Q=What is 0 + 42? A=41 R=42 X=hint"
-    assert records[0]["scores"]["judge_correct,none"] == 0.0
-    assert records[1]["status"] == "judge_error" and "'dict object' has no attribute 'extra'" in records[1]["error"]
-    assert "judge_correct,none" not in records[1]["scores"]
+    assert records[0].scores["judge_correct,none"] == 0.0
+    assert records[1].status == "judge_error" and "'dict object' has no attribute 'extra'" in records[1].error
+    assert "judge_correct,none" not in records[1].scores
     (tmp_path / "bad.jinja").write_text("{{ question ")
     with pytest.raises(ConfigError, match="bad.jinja line 1"):
         judge_records_sync(
@@ -291,14 +288,14 @@ def test_binary_judge_on_real_server_and_rerun_costs_nothing(openai_server: Loca
     cfg = judge_cfg(openai_server.base_url, openai_server.model("Verdict: correct"), concurrency=4)
     cache_path = str(tmp_path / "judge.sqlite")
     judge_records_sync(records, {"type": "binary"}, cfg, cache_path)
-    assert [r["scores"]["judge_correct,none"] for r in records] == [1.0] * 6
-    entry = records[3]["judge"]["filters"]["none"]
+    assert [r.scores["judge_correct,none"] for r in records] == [1.0] * 6
+    entry = records[3].judge["filters"]["none"]
     call = entry["calls"][0]
     assert entry["stage"] == "judge" and entry["verdict"] == "correct" and call["cached"] is False
     assert call["reply"] == "Verdict: correct" and call["usage"]["completion_tokens"] == 5
     prompt = call["prompt"][0]["content"]
     assert "Question: What is 3 + 39?" in prompt and "Reference answer: 42" in prompt and "Model answer: 43" in prompt
-    assert records[3]["judge"]["judge_model"] == cfg.model and len(records[3]["judge"]["template_hash"]) == 16
+    assert records[3].judge["judge_model"] == cfg.model and len(records[3].judge["template_hash"]) == 16
     assert judge_summary(records)["calls"] == 6 and len(JudgeCache(cache_path)) == 6
 
     # Re-run with the same cache against an address where nothing listens: any call would fail.
@@ -307,7 +304,7 @@ def test_binary_judge_on_real_server_and_rerun_costs_nothing(openai_server: Loca
     client = AsyncChatClient(dead.client_settings(dead.concurrency), meter)
     judge_records_sync(fresh, {"type": "binary"}, dead, cache_path, client=client)
     assert meter.calls == 0
-    assert [r["scores"] for r in fresh] == [r["scores"] for r in records]
+    assert [r.scores for r in fresh] == [r.scores for r in records]
     summary = judge_summary(fresh)
     assert summary["calls"] == 0 and summary["cached_calls"] == 6 and summary["judge_errors"] == 0
 
@@ -316,10 +313,10 @@ def test_cascade_counts_each_stage(openai_server: LocalOpenAIServer, tmp_path: P
     records = [make_record(i, "42" if i < 3 else f"4{i}") for i in range(6)]  # 3 exact, 3 not
     cfg = judge_cfg(openai_server.base_url, openai_server.model("Verdict: incorrect"))
     judge_records_sync(records, {"type": "binary", "cascade": ["exact_match"]}, cfg, str(tmp_path / "c.sqlite"))
-    assert [r["scores"]["judge_correct,none"] for r in records] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
-    assert [r["judge"]["filters"]["none"]["stage"] for r in records] == ["rule"] * 3 + ["judge"] * 3
-    assert records[0]["judge"]["filters"]["none"]["calls"] == []
-    assert records[0]["judge"]["filters"]["none"]["rules"] == {"exact_match": 1.0}
+    assert [r.scores["judge_correct,none"] for r in records] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    assert [r.judge["filters"]["none"]["stage"] for r in records] == ["rule"] * 3 + ["judge"] * 3
+    assert records[0].judge["filters"]["none"]["calls"] == []
+    assert records[0].judge["filters"]["none"]["rules"] == {"exact_match": 1.0}
     summary = judge_summary(records)
     assert (summary["decided_by_rule"], summary["decided_by_judge"], summary["calls"]) == (3, 3, 3)
 
@@ -331,22 +328,22 @@ def test_cascade_counts_each_stage(openai_server: LocalOpenAIServer, tmp_path: P
         cfg,
         str(tmp_path / "c.sqlite"),
     )
-    assert [r["judge"]["filters"]["none"]["stage"] for r in records] == ["rule", "judge"]
-    assert [r["scores"]["judge_correct,none"] for r in records] == [0.0, 0.0]
+    assert [r.judge["filters"]["none"]["stage"] for r in records] == ["rule", "judge"]
+    assert [r.scores["judge_correct,none"] for r in records] == [0.0, 0.0]
 
 
 def test_rating_and_pairwise_rating_on_real_server(openai_server: LocalOpenAIServer, tmp_path: Path) -> None:
     records = [make_record(i, f"answer {i}", target=f"reference {i}") for i in range(2)]
     cfg = judge_cfg(openai_server.base_url, openai_server.model("Rating: [[7]]"))
     judge_records_sync(records, {"type": "rating"}, cfg, str(tmp_path / "c.sqlite"))
-    assert [r["scores"]["judge_rating,none"] for r in records] == [7.0, 7.0]
+    assert [r.scores["judge_rating,none"] for r in records] == [7.0, 7.0]
 
     # The scripted judge always says "8 6": the prediction gets 6 as Assistant 2 and 8 as
     # Assistant 1, so its score is (6 + 8) / 2 = 7 and the reference's (8 + 6) / 2 = 7 too.
     cfg = judge_cfg(openai_server.base_url, openai_server.model("8 6"))
     judge_records_sync(records, {"type": "pairwise_rating"}, cfg, str(tmp_path / "c.sqlite"))
-    entry = records[0]["judge"]["filters"]["none"]
-    assert records[0]["scores"]["judge_pairwise_rating,none"] == 7.0
+    entry = records[0].judge["filters"]["none"]
+    assert records[0].scores["judge_pairwise_rating,none"] == 7.0
     assert entry["verdict"] == {
         "orders": [[8.0, 6.0], [8.0, 6.0]],
         "prediction_scores": [6.0, 8.0],
@@ -363,22 +360,22 @@ def test_answer_extraction_then_rule_scoring(openai_server: LocalOpenAIServer, t
     cfg = judge_cfg(openai_server.base_url, openai_server.model("Extracted answer: 42"))
     spec = {"type": "extract", "cascade": ["exact_match"], "judge_when": "unparsed"}
     judge_records_sync(records, spec, cfg, str(tmp_path / "c.sqlite"))
-    assert [r["scores"]["judge_extract,none"] for r in records] == [1.0, 0.0, 1.0]
-    assert [r["judge"]["filters"]["none"]["verdict"] for r in records] == ["42", "42", "rule"]
+    assert [r.scores["judge_extract,none"] for r in records] == [1.0, 0.0, 1.0]
+    assert [r.judge["filters"]["none"]["verdict"] for r in records] == ["42", "42", "rule"]
     assert (
         "Model response: I think the answer is ."
-        in records[0]["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
+        in records[0].judge["filters"]["none"]["calls"][0]["prompt"][0]["content"]
     )
 
 
 def test_rubric_weighted_sum(fault_server: FaultServer, tmp_path: Path) -> None:
     record = make_record(0, "A cat sits. It is fluffy.")
-    record["doc"].update(components=["mentions the cat", "one sentence"], component_weight=[6, 4])
+    record.doc.update(components=["mentions the cat", "one sentence"], component_weight=[6, 4])
     fault_server.default = Fault.reply('{"scores": {"mentions the cat": 6, "one sentence": 1}}')
     spec = {"type": "rubric", "components_field": "components", "weights_field": "component_weight"}
     judge_records_sync([record], spec, judge_cfg(fault_server.base_url), str(tmp_path / "c.sqlite"))
-    assert record["scores"]["judge_rubric,none"] == pytest.approx(7 / 10)
-    assert record["judge"]["filters"]["none"]["verdict"] == {"mentions the cat": 6.0, "one sentence": 1.0}
+    assert record.scores["judge_rubric,none"] == pytest.approx(7 / 10)
+    assert record.judge["filters"]["none"]["verdict"] == {"mentions the cat": 6.0, "one sentence": 1.0}
     assert "- mentions the cat (weight 6.0)" in fault_server.bodies[0]["messages"][0]["content"]
 
 
@@ -387,10 +384,10 @@ def test_unparseable_verdict_is_a_judge_error_not_a_zero(openai_server: LocalOpe
     cfg = judge_cfg(openai_server.base_url, openai_server.model("The quick brown fox"))
     judge_records_sync(records, {"type": "binary", "cascade": ["exact_match"]}, cfg, str(tmp_path / "c.sqlite"))
     for record in records:
-        assert record["status"] == "judge_error" and "unparseable judge verdict" in record["error"]
-        assert "judge_correct,none" not in record["scores"]  # nothing scored
-        assert record["scores"]["exact_match,none"] == 0.0  # the rule value is kept for inspection
-        assert record["judge"]["filters"]["none"]["calls"][0]["reply"] == "The quick brown fox"
+        assert record.status == "judge_error" and "unparseable judge verdict" in record.error
+        assert "judge_correct,none" not in record.scores  # nothing scored
+        assert record.scores["exact_match,none"] == 0.0  # the rule value is kept for inspection
+        assert record.judge["filters"]["none"]["calls"][0]["reply"] == "The quick brown fox"
     summary = judge_summary(records)
     assert (
         summary["judge_errors"] == 3 and summary["samples_with_judge_error"] == 3 and summary["decided_by_judge"] == 0
@@ -413,18 +410,16 @@ def test_engine_records_through_the_judge(openai_server: LocalOpenAIServer, toy_
     )
     outcome = Evaluator(cfg, model=ScriptedModel()).run()
     lines = (Path(outcome.run_dir) / "samples_say_word.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in lines]
+    records = [SampleRecord.from_json(line) for line in lines]
     judge = judge_cfg(openai_server.base_url, openai_server.model("Verdict: correct"))
     judge_records_sync(records, {"type": "binary", "cascade": ["exact_match"]}, judge, run_dir=outcome.run_dir)
     summary = judge_summary(records)
     assert (summary["decided_by_rule"], summary["decided_by_judge"]) == (8, 4)  # q0, q3, q6, q9 have "nope"
-    assert all(r["scores"]["judge_correct,none"] == 1.0 for r in records)
+    assert all(r.scores["judge_correct,none"] == 1.0 for r in records)
     assert (Path(outcome.run_dir) / "judge_cache.sqlite").exists()  # the cache lives with the run
     assert (
         "Question: Please Say w0"
-        in next(r for r in records if r["doc_id"] == "q0")["judge"]["filters"]["none"]["calls"][0]["prompt"][0][
-            "content"
-        ]
+        in next(r for r in records if r.doc_id == "q0").judge["filters"]["none"]["calls"][0]["prompt"][0]["content"]
     )
 
 
@@ -434,15 +429,15 @@ def test_server_down_marks_errors_caches_nothing_and_retries_later(tmp_path: Pat
     cache_path = str(tmp_path / "c.sqlite")
     judge_records_sync(records, {"type": "binary"}, judge_cfg(dead_url(), max_retries=2), cache_path)
     for record in records:
-        assert record["status"] == "judge_error" and "APIConnectionError" in record["error"]
-        assert "after 3 attempts" in record["error"] and "judge_correct,none" not in record["scores"]
+        assert record.status == "judge_error" and "APIConnectionError" in record.error
+        assert "after 3 attempts" in record.error and "judge_correct,none" not in record.scores
     assert len(JudgeCache(cache_path)) == 0
     assert judge_summary(records)["samples_with_judge_error"] == 3
 
     # Later the judge is reachable: the same records (marked judge_error) are judged again.
     fault_server.default = Fault.reply("Verdict: correct")
     judge_records_sync(records, {"type": "binary"}, judge_cfg(fault_server.base_url), cache_path)
-    assert [(r["status"], r["error"], r["scores"]["judge_correct,none"]) for r in records] == [("ok", None, 1.0)] * 3
+    assert [(r.status, r.error, r.scores["judge_correct,none"]) for r in records] == [("ok", None, 1.0)] * 3
 
 
 def test_429_then_success_is_retried_and_cached(fault_server: FaultServer, tmp_path: Path) -> None:
@@ -452,8 +447,8 @@ def test_429_then_success_is_retried_and_cached(fault_server: FaultServer, tmp_p
     records = [make_record(0, "42")]
     cache = JudgeCache(str(tmp_path / "c.sqlite"))
     judge_records_sync(records, {"type": "binary"}, judge_cfg(fault_server.base_url), cache)
-    call = records[0]["judge"]["filters"]["none"]["calls"][0]
-    assert records[0]["scores"]["judge_correct,none"] == 1.0 and call["usage"]["attempts"] == 3
+    call = records[0].judge["filters"]["none"]["calls"][0]
+    assert records[0].scores["judge_correct,none"] == 1.0 and call["usage"]["attempts"] == 3
     assert fault_server.requests == 3 and len(cache) == 1
 
 
@@ -468,9 +463,9 @@ def test_slow_judge_times_out_without_scoring(fault_server: FaultServer, tmp_pat
         str(tmp_path / "c.sqlite"),
     )
     assert time.perf_counter() - started < 2.9
-    assert records[0]["status"] == "judge_error" and "Timeout" in records[0]["error"]
-    assert "judge_correct,none" not in records[0]["scores"]
-    assert [r["scores"]["judge_correct,none"] for r in records[1:]] == [1.0, 1.0]
+    assert records[0].status == "judge_error" and "Timeout" in records[0].error
+    assert "judge_correct,none" not in records[0].scores
+    assert [r.scores["judge_correct,none"] for r in records[1:]] == [1.0, 1.0]
 
 
 def test_malformed_reply_is_an_error_not_retried_not_cached(fault_server: FaultServer, tmp_path: Path) -> None:
@@ -478,7 +473,7 @@ def test_malformed_reply_is_an_error_not_retried_not_cached(fault_server: FaultS
     records = [make_record(0, "41")]
     cache = JudgeCache(str(tmp_path / "c.sqlite"))
     judge_records_sync(records, {"type": "binary"}, judge_cfg(fault_server.base_url), cache)
-    assert records[0]["status"] == "judge_error" and "MalformedReply" in records[0]["error"]
+    assert records[0].status == "judge_error" and "MalformedReply" in records[0].error
     assert fault_server.requests == 1 and len(cache) == 0
 
 
@@ -492,7 +487,7 @@ def test_concurrency_is_bounded_and_overlaps(fault_server: FaultServer, tmp_path
     elapsed = time.perf_counter() - started
     assert fault_server.max_inflight == 4 and fault_server.requests == 12
     assert elapsed < 12 * 0.15 * 0.6
-    assert all(r["scores"]["judge_correct,none"] == 1.0 for r in records)
+    assert all(r.scores["judge_correct,none"] == 1.0 for r in records)
 
 
 def test_judge_sees_the_image_and_the_log_keeps_only_its_hash(fault_server: FaultServer, tmp_path: Path) -> None:
@@ -503,19 +498,19 @@ def test_judge_sees_the_image_and_the_log_keeps_only_its_hash(fault_server: Faul
         {"type": "binary", "image": "image", "question": "question"},
         judge_cfg(fault_server.base_url),
         str(tmp_path / "c.sqlite"),
-        doc_loader=lambda r: {**r["doc"], "image": image},
+        doc_loader=lambda r: {**r.doc, "image": image},
     )
     content = fault_server.bodies[0]["messages"][0]["content"]
     assert content[0]["image_url"]["url"].startswith("data:image/png;base64,") and content[1]["type"] == "text"
-    logged = records[0]["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
+    logged = records[0].judge["filters"]["none"]["calls"][0]["prompt"][0]["content"]
     assert logged[0]["type"] == "image" and len(logged[0]["sha256_16"]) == 16
-    assert "base64" not in json.dumps(records[0])
+    assert b"base64" not in records[0].to_json()
     # without a loader the logged doc has no image: a clear per-sample error
     records = [make_record(1, "red")]
     judge_records_sync(
         records, {"type": "binary", "image": "image"}, judge_cfg(fault_server.base_url), str(tmp_path / "c.sqlite")
     )
-    assert records[0]["status"] == "judge_error" and "doc_loader" in records[0]["error"]
+    assert records[0].status == "judge_error" and "doc_loader" in records[0].error
 
 
 def test_key_needed_only_when_a_call_is_made(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -532,4 +527,4 @@ def test_key_needed_only_when_a_call_is_made(monkeypatch: pytest.MonkeyPatch, tm
     item = stage._plan(copy.deepcopy(records))[0]
     cache.put(item.calls[0].key, cfg.model, stage.template_hash, item.calls[0].inputs_hash, "Verdict: correct")
     judge_records_sync(records, {"type": "binary"}, cfg, cache)
-    assert records[0]["scores"]["judge_correct,none"] == 1.0
+    assert records[0].scores["judge_correct,none"] == 1.0

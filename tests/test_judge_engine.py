@@ -41,7 +41,7 @@ def test_run_and_rescore_with_judge(openai_server: LocalOpenAIServer, toy_tasks:
     assert (summary["decided_by_rule"], summary["decided_by_judge"], summary["calls"]) == (8, 4, 4)
     assert outcome.results["judge"]["config"]["api_key_env"] == "NO_KEY_NEEDED"  # a variable name, kept
     record = json.loads((Path(outcome.run_dir) / "samples_say_judged.jsonl").read_text().splitlines()[0])
-    assert "judge" in record and record["scores"]["judge_correct,none"] == 1.0
+    assert "judge" in record and record["scores"]["judge_correct,none"] == 1.0  # the log line as written
 
     # re-scoring re-runs the judge from the logs: every reply comes from the cache
     again = rescore_run(outcome.run_dir)

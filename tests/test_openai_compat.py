@@ -20,18 +20,20 @@ import pytest
 from PIL import Image as PILImage
 from servers import Fault, FaultServer, LocalOpenAIServer, fault_server, openai_server, spare_server  # noqa: F401
 
-from lmms_eval.api.errors import SampleError, UsageError
+from lmms_eval.api.errors import UsageError
+from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video
 from lmms_eval.api.registry import MODELS
 from lmms_eval.api.request import Request
 from lmms_eval.clients.media import audio_input, image_url, to_openai_messages
-from lmms_eval.models.openai_compat import OpenAICompat, map_gen_kwargs
+from lmms_eval.models.openai_compat import OpenAICompat
 
 REPLY = "Verdict: correct"
 
 
 def text_request(i: int, text: str = "hello", **gen_kwargs: object) -> Request:
-    return Request(task="t", doc_id=i, messages=[Message("user", [Text(f"{text} {i}")])], gen_kwargs=dict(gen_kwargs))
+    params = GenerationParams.from_kwargs(gen_kwargs)
+    return Request(task="t", doc_id=i, messages=[Message("user", [Text(f"{text} {i}")])], params=params)
 
 
 def adapter(base_url: str, model: str = "m", **args: object) -> OpenAICompat:
@@ -40,34 +42,22 @@ def adapter(base_url: str, model: str = "m", **args: object) -> OpenAICompat:
     )
 
 
-# ---------------------------------------------------------------------------- pure mapping
-@pytest.mark.parametrize(
-    "gen_kwargs, expected, ignored",
-    [
-        ({}, {}, []),  # nothing is invented
-        ({"max_new_tokens": 16}, {"max_tokens": 16}, []),
-        ({"until": "\n\n"}, {"stop": ["\n\n"]}, []),
-        (
-            {"until": ["a", "b"], "temperature": 0.7, "top_p": 0.9},
-            {"stop": ["a", "b"], "temperature": 0.7, "top_p": 0.9},
-            [],
-        ),
-        ({"until": []}, {}, []),
-        ({"do_sample": False, "temperature": 0.7}, {"temperature": 0.0}, []),  # greedy wins, as in HF
-        ({"do_sample": True}, {}, []),
-        ({"num_beams": 1, "seed": 3}, {"seed": 3}, []),
-        ({"top_k": 20, "repetition_penalty": 1.05}, {"extra_body": {"top_k": 20, "repetition_penalty": 1.05}}, []),
-        ({"image_aspect_ratio": "pad", "max_new_tokens": 4}, {"max_tokens": 4}, ["image_aspect_ratio"]),
-    ],
-)
-def test_gen_kwargs_map_one_to_one(gen_kwargs: dict, expected: dict, ignored: list) -> None:
-    assert map_gen_kwargs(gen_kwargs) == (expected, ignored)
-
-
-def test_max_completion_tokens_option_and_beam_search_refused() -> None:
-    assert map_gen_kwargs({"max_new_tokens": 9}, "max_completion_tokens") == ({"max_completion_tokens": 9}, [])
-    with pytest.raises(SampleError, match="beam search"):
-        map_gen_kwargs({"num_beams": 4})
+# ---------------------------------------------------------------------------- generation parameters
+def test_greedy_is_sent_when_the_task_gives_nothing(fault_server: FaultServer) -> None:
+    """With no temperature anywhere, the server's own default sampling must not apply."""
+    fault_server.default = Fault.reply(REPLY)
+    model = adapter(fault_server.base_url)
+    try:
+        out = model.generate([text_request(0), text_request(1, max_new_tokens=5, until=["\n"])])
+        assert [r.error for r in out] == [None, None]
+        by_text = {body["messages"][0]["content"]: body for body in fault_server.bodies}
+        first, second = by_text["hello 0"], by_text["hello 1"]
+        assert first["temperature"] == 0 and "top_p" not in first and "max_tokens" not in first
+        assert second["temperature"] == 0 and second["max_tokens"] == 5 and second["stop"] == ["\n"]
+        with pytest.raises(UsageError, match="num_beams"):  # what an API cannot serve stops the run
+            model.generate([text_request(2, num_beams=4)])
+    finally:
+        model.close()
 
 
 def test_registry_args_and_key_handling(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,7 +69,7 @@ def test_registry_args_and_key_handling(monkeypatch: pytest.MonkeyPatch) -> None
         OpenAICompat.from_args("model=gpt-4o,api_key_env=MY_KEY")  # the official API needs a key
     monkeypatch.setenv("MY_KEY", "sk-secretsecretsecretsecret")
     model = OpenAICompat.from_args("model=gpt-4o,api_key_env=MY_KEY,max_concurrency=5")
-    assert model.max_batch_size == 20 and model.max_concurrency == 5
+    assert model.max_batch_size is None and model.max_concurrency == 5  # the engine batches >= concurrency
     assert "sk-secret" not in json.dumps(model.describe())  # only the variable's name is stored
     model.close()
 
@@ -115,7 +105,7 @@ def test_media_parts_encode_losslessly(tmp_path: Path) -> None:
         np.asarray(PILImage.open(io.BytesIO(base64.b64decode(p["image_url"]["url"].split(",", 1)[1]))))[0, 0, 0]
         for p in parts[:4]
     ]
-    assert reds == [1, 3, 6, 8]  # uniform picks from the middle of four equal spans of 10 frames
+    assert reds == [0, 3, 6, 9]  # the one frame sampler: linspace(0, 9, 4) rounded, as every adapter
     picked = to_openai_messages([Message("user", [Video(frames=frames, frame_indices=[0, 9])])])
     assert len(picked[0]["content"]) == 2
 
@@ -146,16 +136,24 @@ def test_images_and_video_frames_reach_a_vision_model(openai_server: LocalOpenAI
     try:
         out = model.generate(
             [
-                Request("t", 0, [Message("user", [Text("what is it?")])], {"max_new_tokens": 8}),
-                Request("t", 1, [Message("user", [Image(data=img), Text("what is it?")])], {"max_new_tokens": 8}),
+                Request("t", 0, [Message("user", [Text("what is it?")])], GenerationParams(max_new_tokens=8)),
+                Request(
+                    "t",
+                    1,
+                    [Message("user", [Image(data=img), Text("what is it?")])],
+                    GenerationParams(max_new_tokens=8),
+                ),
                 Request(
                     "t",
                     2,
                     [Message("user", [Image(data=img), Image(data=img), Text("what is it?")])],
-                    {"max_new_tokens": 8},
+                    GenerationParams(max_new_tokens=8),
                 ),
                 Request(
-                    "t", 3, [Message("user", [Video(frames=[img] * 3), Text("what is it?")])], {"max_new_tokens": 8}
+                    "t",
+                    3,
+                    [Message("user", [Video(frames=[img] * 3), Text("what is it?")])],
+                    GenerationParams(max_new_tokens=8),
                 ),
             ]
         )
@@ -174,18 +172,18 @@ def test_audio_reaches_an_audio_model(openai_server: LocalOpenAIServer) -> None:
     try:
         out = model.generate(
             [
-                Request("t", 0, [Message("user", [Text("transcribe")])], {"max_new_tokens": 8}),
+                Request("t", 0, [Message("user", [Text("transcribe")])], GenerationParams(max_new_tokens=8)),
                 Request(
                     "t",
                     1,
                     [Message("user", [Audio(array=tone(1.0), sampling_rate=16000), Text("transcribe")])],
-                    {"max_new_tokens": 8},
+                    GenerationParams(max_new_tokens=8),
                 ),
                 Request(
                     "t",
                     2,
                     [Message("user", [Audio(array=tone(3.0), sampling_rate=16000), Text("transcribe")])],
-                    {"max_new_tokens": 8},
+                    GenerationParams(max_new_tokens=8),
                 ),
             ]
         )

@@ -61,8 +61,17 @@ def test_jinja_prompt_and_per_model_overrides(toy_tasks: Path) -> None:
 
 def test_no_silent_stop_string(toy_tasks: Path) -> None:
     task = Task.from_yaml(str(toy_tasks / "say_word.yaml"))
-    assert "until" not in task.gen_kwargs()
-    assert task.gen_kwargs({"until": "\n\n"})["until"] == ["\n\n"]
+    assert task.generation_params().until == ()
+    assert task.generation_params({"until": "\n\n"}).until == ("\n\n",)
+
+
+def test_unknown_generation_kwargs_are_refused_naming_the_yaml(toy_tasks: Path) -> None:
+    bad = toy_tasks / "bad_gen.yaml"
+    bad.write_text("task: bad_gen\ninclude: _base_yaml\ndoc_to_text: x\ngeneration_kwargs: {temprature: 0}\n")
+    with pytest.raises(
+        ConfigError, match=r"bad_gen.yaml: generation_kwargs: unknown generation parameter 'temprature'"
+    ):
+        Task.from_yaml(str(bad))
 
 
 def test_config_hash_changes_with_utils_source(toy_tasks: Path) -> None:

@@ -1,9 +1,12 @@
 """Typed chat messages: one protocol for every modality.
 
 A request's prompt is a list of :class:`Message`; each message holds content parts
-(:class:`Text`, :class:`Image`, :class:`Audio`, :class:`Video`). Media parts carry either the
-data itself (a PIL image, a numpy waveform) or a path/URL, plus what adapters need to
-decode them. Adapters convert these parts into their processor's own format.
+(:class:`Text`, :class:`Image`, :class:`Audio`, :class:`Video`). Media parts are plain data:
+where the medium comes from (decoded data, encoded bytes, or a path/URL) plus the hints an
+adapter needs. Nothing here decodes: :mod:`lmms_eval.media` is the only place media are
+decoded, resampled or sampled (``media.load_image(part)``, ``media.load_audio(part, rate)``,
+``media.load_video(part, sampling)``), and it keeps what it decoded in the part's ``cache``, so a
+medium decoded ahead of the model (see ``Model.media_spec``) is not decoded again.
 """
 
 from __future__ import annotations
@@ -28,88 +31,77 @@ class Text:
 
 @dataclass
 class Image:
-    """An image: a PIL image in ``data``, or a local path / URL in ``path``."""
+    """An image: decoded (``data``: a PIL image or an HxWxC array), encoded file bytes (``raw``),
+    or a local path / URL (``path``)."""
 
     data: Any = None
     path: str | None = None
+    raw: bytes | None = None
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Decoded forms, filled by :mod:`lmms_eval.media`; never logged."""
     type: Literal["image"] = "image"
-
-    def load(self) -> Any:
-        """Return a decoded RGB PIL image (decoding ``path`` on first use)."""
-        if self.data is None:
-            if self.path is None:
-                raise ValueError("image part has neither data nor path")
-            from PIL import Image as PILImage
-
-            with PILImage.open(self.path) as img:
-                self.data = img.convert("RGB")
-        return self.data
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "image"}
         if self.path is not None:
             out["path"] = str(self.path)
-        size = getattr(self.data, "size", None)
-        if size is not None:
+        size = getattr(self.data, "size", None) if self.data is not None else self.cache.get("size")
+        if isinstance(size, tuple) and len(size) == 2:
             out["size"] = list(size)
         return out
 
 
 @dataclass
 class Audio:
-    """Audio: a mono float waveform in ``array`` at ``sampling_rate``, or a file ``path``."""
+    """Audio: a waveform in ``array`` at ``sampling_rate``, encoded file bytes (``raw``), or a file ``path``."""
 
     array: Any = None
     sampling_rate: int | None = None
     path: str | None = None
+    raw: bytes | None = None
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Decoded forms, filled by :mod:`lmms_eval.media`; never logged."""
     type: Literal["audio"] = "audio"
-
-    def load(self, target_rate: int | None = None) -> tuple[Any, int]:
-        """Return ``(float32 mono waveform, sampling_rate)``, resampled if ``target_rate`` is set."""
-        import numpy as np
-
-        if self.array is None:
-            if self.path is None:
-                raise ValueError("audio part has neither array nor path")
-            import soundfile
-
-            data, rate = soundfile.read(self.path, dtype="float32", always_2d=True)
-            self.array, self.sampling_rate = data.mean(axis=1), int(rate)
-        wave = np.asarray(self.array, dtype=np.float32)
-        if wave.ndim > 1:
-            wave = wave.mean(axis=-1 if wave.shape[-1] <= 8 else 0)
-        rate = int(self.sampling_rate or target_rate or 16000)
-        if target_rate and rate != target_rate:
-            wave = resample(wave, rate, target_rate)
-            rate = target_rate
-        return wave, rate
 
     @property
     def seconds(self) -> float | None:
-        """Duration in seconds, when the waveform is loaded."""
-        if self.array is None or not self.sampling_rate:
-            return None
-        return len(self.array) / float(self.sampling_rate)
+        """Duration in seconds, when a waveform is at hand or the media layer has read it."""
+        if self.array is not None and self.sampling_rate:
+            n = len(self.array) if getattr(self.array, "ndim", 1) == 1 else max(self.array.shape)
+            return n / float(self.sampling_rate)
+        value = self.cache.get("seconds")
+        return float(value) if value is not None else None
 
     def describe(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "audio"}
         if self.path is not None:
             out["path"] = str(self.path)
-        if self.seconds is not None:
-            out["seconds"] = round(self.seconds, 3)
+        seconds = self.seconds
+        if seconds is not None:
+            out["seconds"] = round(seconds, 3)
+        if self.sampling_rate:
             out["sampling_rate"] = self.sampling_rate
         return out
 
 
 @dataclass
 class Video:
-    """A video file (``path``) or pre-extracted frames (``frames``), with sampling hints."""
+    """A video file (``path`` or encoded bytes in ``raw``), a folder of frame images (``path``), or
+    pre-extracted ``frames``, with sampling hints.
+
+    For a file, ``fps`` is the rate to sample at (overriding the adapter's); for frames or a
+    folder, their own rate, if known. ``max_frames`` caps the count together with the adapter's
+    cap (the smaller wins); ``frame_indices`` picks exact frames.
+    """
 
     path: str | None = None
     frames: list[Any] | None = None
+    raw: bytes | None = None
     fps: float | None = None
     max_frames: int | None = None
     frame_indices: list[int] | None = None
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Decoded forms, filled by :mod:`lmms_eval.media`; never logged."""
     type: Literal["video"] = "video"
 
     def describe(self) -> dict[str, Any]:
@@ -125,6 +117,7 @@ class Video:
 
 
 Part = Text | Image | Audio | Video
+MEDIA_KINDS = {Image: "image", Audio: "audio", Video: "video"}
 
 
 @dataclass
@@ -142,23 +135,13 @@ class Message:
         return {"role": self.role, "content": [p.describe() for p in self.content]}
 
 
-def resample(wave: Any, source_rate: int, target_rate: int) -> Any:
-    """Resample a 1-D waveform by linear interpolation (adapters may use better resamplers)."""
-    import numpy as np
-
-    if source_rate == target_rate or len(wave) == 0:
-        return wave
-    n_out = int(round(len(wave) * target_rate / source_rate))
-    x_old = np.arange(len(wave), dtype=np.float64) / source_rate
-    x_new = np.arange(n_out, dtype=np.float64) / target_rate
-    return np.interp(x_new, x_old, wave).astype(np.float32)
-
-
 def media_part(kind: str, value: Any, base_dir: str | None = None) -> Part:
-    """Turn a value produced by ``doc_to_visual``/``doc_to_audio``/``doc_to_video`` into a part.
+    """Turn a value produced by ``doc_to_visual``/``doc_to_audio``/``doc_to_video`` into a part,
+    without decoding anything.
 
-    Accepts a part, a path string, a PIL image, a Hugging Face ``{"array", "sampling_rate"}``
-    audio dict, an ``{"bytes": ...}``/``{"path": ...}`` image dict, or raw encoded bytes.
+    Accepts a part, a path string, a PIL image, raw encoded bytes, a Hugging Face
+    ``{"array", "sampling_rate"}`` audio dict, an undecoded ``{"bytes", "path"}`` dict (how
+    ``datasets`` stores images, audio and video), an image array, or a list of frames (video).
     Relative paths resolve against ``base_dir`` (the dataset's folder for local files).
     """
     if isinstance(value, (Text, Image, Audio, Video)):
@@ -167,41 +150,34 @@ def media_part(kind: str, value: Any, base_dir: str | None = None) -> Part:
         path = str(value)
         if base_dir and not os.path.isabs(path) and "://" not in path:
             path = os.path.join(base_dir, path)
-        return {
-            "image": lambda: Image(path=path),
-            "audio": lambda: Audio(path=path),
-            "video": lambda: Video(path=path),
-        }[kind]()
-    if isinstance(value, (bytes, bytearray)):
-        return _from_bytes(kind, bytes(value))
+        return _make(kind, path=path)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _make(kind, raw=bytes(value))
     if isinstance(value, dict):
-        if kind == "audio" and "array" in value:
-            return Audio(
-                array=value["array"], sampling_rate=int(value.get("sampling_rate") or 16000), path=value.get("path")
-            )
+        if kind == "audio" and value.get("array") is not None:
+            rate = value.get("sampling_rate")
+            return Audio(array=value["array"], sampling_rate=int(rate) if rate else None, path=value.get("path"))
         if value.get("bytes") is not None:
-            return _from_bytes(kind, value["bytes"])
+            return _make(kind, raw=bytes(value["bytes"]), path=value.get("path"))
         if value.get("path") is not None:
             return media_part(kind, value["path"], base_dir)
         raise ValueError(f"cannot read {kind} from a dict with keys {sorted(value)}")
     if kind == "image" and hasattr(value, "size") and hasattr(value, "convert"):
         return Image(data=value)
-    if kind == "video" and isinstance(value, list):
-        return Video(frames=value)
+    if kind == "image" and hasattr(value, "shape"):
+        return Image(data=value)
+    if kind == "video" and isinstance(value, (list, tuple)):
+        return Video(frames=list(value))
+    if kind == "audio" and hasattr(value, "shape"):
+        raise ValueError("a bare audio array has no sampling rate; return {'array': ..., 'sampling_rate': ...}")
     raise ValueError(f"cannot turn a {type(value).__name__} into a {kind} part")
 
 
-def _from_bytes(kind: str, raw: bytes) -> Part:
-    import io
-
+def _make(kind: str, **fields: Any) -> Part:
     if kind == "image":
-        from PIL import Image as PILImage
-
-        with PILImage.open(io.BytesIO(raw)) as img:
-            return Image(data=img.convert("RGB"))
+        return Image(**fields)
     if kind == "audio":
-        import soundfile
-
-        data, rate = soundfile.read(io.BytesIO(raw), dtype="float32", always_2d=True)
-        return Audio(array=data.mean(axis=1), sampling_rate=int(rate))
-    raise ValueError(f"cannot decode {kind} from raw bytes; give a path")
+        return Audio(**fields)
+    if kind == "video":
+        return Video(**fields)
+    raise ValueError(f"unknown media kind {kind!r}; use image, audio or video")

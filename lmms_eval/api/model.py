@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from lmms_eval.api.errors import UsageError, did_you_mean
 from lmms_eval.api.request import Request, Response
+
+if TYPE_CHECKING:
+    from lmms_eval.media.prepare import MediaSpec
 
 
 class ModelConfig(BaseModel):
@@ -70,30 +73,56 @@ def _literal(value: str) -> Any:
         return value
 
 
-class Model:
-    """Base class for model adapters.
+ConfigT = TypeVar("ConfigT", bound=ModelConfig)
 
-    Subclasses set ``name``, ``modalities`` and ``Config`` (a :class:`ModelConfig`), and
-    implement :meth:`generate`. ``max_batch_size`` bounds how many requests the scheduler
-    hands over at once; ``max_concurrency`` is for API adapters that fan out internally.
+
+class Model(Generic[ConfigT]):
+    """Base class for model adapters, generic in their validated config.
+
+    Subclasses set ``name``, ``modalities`` and ``Config`` (the :class:`ModelConfig` subclass that
+    ``--model_args`` are validated against) and implement :meth:`generate`. What the engine reads:
+
+    * ``modalities``: the content kinds the adapter takes; a task that sends another kind is
+      refused before any generation ("model X takes text+image; task Y sends audio").
+    * ``max_batch_size``: a cap on the requests per :meth:`generate` call (None: no cap). The
+      batch itself is ``--batch_size``; ``--batch_size auto`` takes this cap.
+    * ``max_concurrency``: for API adapters, requests in flight at once (None for local models);
+      the engine hands over batches of at least this size so the concurrency is used.
+    * ``default_max_new_tokens``: what a task that sets no ``max_new_tokens`` gets (recorded in
+      each sample's resolved generation parameters).
+    * :attr:`media_spec`: what to decode ahead of :meth:`generate` in worker threads.
     """
 
     name: ClassVar[str] = "model"
     modalities: ClassVar[frozenset[str]] = frozenset({"text"})
     Config: ClassVar[type[ModelConfig]] = ModelConfig
-    max_batch_size: int = 1
-    max_concurrency: int = 1
+    max_batch_size: int | None = None
+    max_concurrency: int | None = None
+    default_max_new_tokens: int | None = None
+    #: Old ``--model_args`` names and the name that replaced them (one name per concept).
+    renamed_args: ClassVar[dict[str, str]] = {}
 
-    def __init__(self, config: ModelConfig | None = None) -> None:
-        self.config = config if config is not None else self.Config()
+    def __init__(self, config: ConfigT | None = None) -> None:
+        self.config: ConfigT = config if config is not None else cast(ConfigT, self.Config())
+        cap = getattr(self.config, "batch_size", None)
+        if isinstance(cap, int):
+            self.max_batch_size = cap
+        default = getattr(self.config, "max_new_tokens", None)
+        if isinstance(default, int):
+            self.default_max_new_tokens = default
 
     @classmethod
-    def from_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> Model:
+    def from_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> Model[Any]:
         """Build from a ``k=v,...`` string or dict, validating against ``Config``."""
         values = parse_kv_string(args) if isinstance(args, str) or args is None else dict(args)
         values.update({k: v for k, v in overrides.items() if v is not None})
         fields = cls.Config.model_fields
         for key in values:
+            if key in cls.renamed_args:
+                raise UsageError(
+                    f"model {cls.name!r}: argument {key!r} is now {cls.renamed_args[key]!r}; "
+                    f"write {cls.renamed_args[key]}=... instead"
+                )
             if key not in fields:
                 raise UsageError(
                     f"model {cls.name!r} has no argument {key!r}.{did_you_mean(key, fields)} "
@@ -105,17 +134,20 @@ class Model:
             first = exc.errors()[0]
             loc = ".".join(str(x) for x in first["loc"])
             raise UsageError(f"model {cls.name!r} argument {loc!r}: {first['msg']}") from None
-        return cls(config)
+        return cls(config)  # type: ignore[arg-type]  # Config is the ConfigT of the subclass
+
+    @property
+    def media_spec(self) -> MediaSpec | None:
+        """What the engine decodes ahead of :meth:`generate`, in worker threads, while the model
+        runs the previous batch (None: nothing). The adapter must decode with the same
+        :mod:`lmms_eval.media` functions and arguments, so it finds the results in the parts' caches."""
+        return None
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Return one :class:`Response` per request, in order. Per-request failures go in
         ``Response.error``; an exception fails the whole batch (the engine then retries the
         requests one by one so a single bad sample cannot take its neighbours with it)."""
         raise NotImplementedError
-
-    def loglikelihood(self, requests: Sequence[tuple[Request, str]]) -> list[float]:
-        """Optional: log-probability of each continuation given the request's prompt."""
-        raise NotImplementedError(f"model {self.name!r} does not support loglikelihood")
 
     def describe(self) -> dict[str, Any]:
         """What the results record about this model (secrets are redacted later)."""

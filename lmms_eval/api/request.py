@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmms_eval.api.generation import GREEDY, GenerationParams
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video
 
 
@@ -22,11 +23,10 @@ class Request:
     task: str
     doc_id: Any
     messages: list[Message]
-    gen_kwargs: dict[str, Any] = field(default_factory=dict)
+    params: GenerationParams = GREEDY
+    """Validated, frozen generation parameters (shared by the requests of a task)."""
     repeat: int = 0
     id: str = ""
-    cost: float = 0.0
-    metadata: dict[str, Any] = field(default_factory=dict)
 
     def prompt_text(self) -> str:
         """The text of all turns, for logs and text-only models."""
@@ -48,6 +48,10 @@ class Request:
     def texts(self) -> list[Text]:
         return self.parts(Text)
 
+    def label(self) -> str:
+        """``task doc <id>``: how errors name the sample."""
+        return f"{self.task or 'request'} doc {self.doc_id}"
+
 
 @dataclass
 class Response:
@@ -58,58 +62,10 @@ class Response:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     latency_s: float | None = None
+    batch_size: int | None = None
+    """Requests in the model call that produced this response (None: the batch the engine passed)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, reason: str) -> Response:
         return cls(text="", error=reason)
-
-
-def estimate_cost(messages: list[Message], probe_files: bool = False) -> float:
-    """A rough cost estimate for scheduling: text tokens + image patches + frames + audio seconds.
-
-    Units approximate prompt tokens: 4 characters per token, one token per 28x28 image patch,
-    ~200 tokens per video frame, 25 tokens per second of audio. Media known only by path count
-    as a 512x512 image / 30 s of audio, unless ``probe_files`` reads their headers (tens of
-    microseconds each) for the real size and duration.
-    """
-    cost = 0.0
-    for msg in messages:
-        for part in msg.content:
-            if isinstance(part, Text):
-                cost += len(part.text) / 4.0
-            elif isinstance(part, Image):
-                size = getattr(part.data, "size", None)
-                if size is None and probe_files and part.path:
-                    size = _image_size(part.path)
-                cost += (size[0] * size[1] / 784.0) if size else 256.0
-            elif isinstance(part, Video):
-                n = len(part.frames) if part.frames is not None else (part.max_frames or 32)
-                cost += 200.0 * n
-            elif isinstance(part, Audio):
-                seconds = part.seconds
-                if seconds is None and probe_files and part.path:
-                    seconds = _audio_seconds(part.path)
-                cost += 25.0 * (seconds if seconds is not None else 30.0)
-    return cost
-
-
-def _image_size(path: str) -> tuple[int, int] | None:
-    """Width and height from the file header, or None if it cannot be read (the model will say why)."""
-    try:
-        from PIL import Image as PILImage
-
-        with PILImage.open(path) as img:
-            return img.size
-    except Exception:  # noqa: BLE001 - a cost estimate never fails a run
-        return None
-
-
-def _audio_seconds(path: str) -> float | None:
-    """Duration from the file header, or None if it cannot be read."""
-    try:
-        import soundfile
-
-        return float(soundfile.info(path).duration)
-    except Exception:  # noqa: BLE001 - a cost estimate never fails a run
-        return None

@@ -56,6 +56,12 @@ def _eval_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--bootstrap_iters", type=int, help="bootstrap resamples for non-mean metrics' stderr")
     p.add_argument(
+        "--decode_workers",
+        type=int,
+        help="threads decoding media of the next batches while the model runs (default 4; 0: none)",
+    )
+    p.add_argument("--decode_ahead", type=int, help="batches decoded ahead of the model (default 2)")
+    p.add_argument(
         "--judge",
         help="LLM judge for tasks with a judge: block, e.g. openai:gpt-4o-2024-11-20 "
         "or model=NAME,base_url=URL,api_key_env=VAR (see docs/judge.md)",
@@ -97,6 +103,8 @@ def _run_config(args: argparse.Namespace) -> Any:
         "resume",
         "max_error_rate",
         "bootstrap_iters",
+        "decode_workers",
+        "decode_ahead",
         "judge",
     ):
         value = getattr(args, key)

@@ -1,12 +1,15 @@
-"""Fold sample logs into ``results.json`` (lm-eval's familiar layout) plus groups."""
+"""Fold task tallies into ``results.json`` (lm-eval's familiar layout) plus groups."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from lmms_eval.engine.sample_store import read_task_logs
+from lmms_eval.api.record import SampleRecord
+from lmms_eval.engine.sample_store import iter_task_logs
 from lmms_eval.engine.stats import stderr_for, weighted_mean, weighted_mean_stderr
+from lmms_eval.engine.tally import TaskTally
 from lmms_eval.reporting.provenance import environment
 
 if TYPE_CHECKING:
@@ -17,66 +20,39 @@ if TYPE_CHECKING:
 MAX_ERROR_EXAMPLES = 5
 
 
-_SLIM_KEYS = ("id", "doc_id", "index", "repeat", "status", "error", "scores", "usage")
+def tally_records(task: Task, records: Iterable[SampleRecord]) -> TaskTally:
+    """A task's tally from records (a later record of a sample replaces an earlier one)."""
+    return TaskTally(task.config.repeats).extend(records)
 
 
-def slim(record: dict[str, Any]) -> dict[str, Any]:
-    """The fields aggregation reads, so a run need not keep whole records in memory."""
-    return {k: record.get(k) for k in _SLIM_KEYS}
-
-
-def ordered_records(task: Task, run_dir: str, records: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """A task's records in document order (the last record of each sample wins).
-
-    ``records`` (id -> record) are the ones the evaluator kept in memory; without them the
-    sample log is read.
-    """
-    if records is None:
-        records = read_task_logs(run_dir, task.name)
-    ordered = list(records.values())
-    ordered.sort(key=lambda r: (r["index"], r["repeat"]))
-    return ordered
+def tally_log(task: Task, run_dir: str) -> TaskTally:
+    """A task's tally, streamed from its sample log(s) in the run folder."""
+    return tally_records(task, iter_task_logs(run_dir, task.name))
 
 
 def _clean(value: float) -> float | None:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def task_results(
-    task: Task, records: list[dict[str, Any]], bootstrap_iters: int
-) -> tuple[dict[str, Any], dict[str, bool]]:
-    """One task's entry of ``results``: metric values and stderrs keyed ``metric,filter``."""
-    ok = [r for r in records if r["status"] == "ok" and r.get("scores") is not None]
+def task_results(task: Task, tally: TaskTally, bootstrap_iters: int) -> tuple[dict[str, Any], dict[str, bool]]:
+    """One task's entry of ``results``: metric values and stderrs keyed ``metric,filter``.
+
+    Only samples with status ``ok`` count; failed ones are reported in ``n_errors``.
+    """
     entry: dict[str, Any] = {"alias": task.config.task_alias or task.name}
     higher: dict[str, bool] = {}
-    keys: list[str] = []
-    for record in ok:
-        for key in record["scores"]:
-            if key not in keys:
-                keys.append(key)
-    for key in keys:
+    for key in tally.metric_keys():
         metric, filt = key.split(",", 1)
         aggregate, hib = task.aggregation(metric)
-        values = [r["scores"][key] for r in ok if r["scores"].get(key) is not None]
-        entry[key] = _clean(aggregate(values)) if values else None
+        values = tally.values(key)
+        entry[key] = _clean(aggregate(values)) if len(values) else None
         seed_text = f"{task.name}/{key}"
-        entry[f"{metric}_stderr,{filt}"] = (
-            _clean(stderr_for(values, aggregate, bootstrap_iters, seed_text)) if values else None
-        )
+        stderr = stderr_for(values, aggregate, bootstrap_iters, seed_text) if len(values) else None
+        entry[f"{metric}_stderr,{filt}"] = _clean(stderr) if stderr is not None else None
         higher[metric] = hib
-    entry["n_samples"] = len(records)
-    entry["n_errors"] = sum(1 for r in records if r["status"] != "ok")
+    entry["n_samples"] = tally.n_samples
+    entry["n_errors"] = tally.n_errors
     return entry, higher
-
-
-def usage_totals(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Prompt and completion tokens summed over a task's samples (None where no adapter counted)."""
-    out: dict[str, Any] = {}
-    for key in ("prompt_tokens", "completion_tokens"):
-        counts = [(r.get("usage") or {}).get(key) for r in records]
-        known = [c for c in counts if c is not None]
-        out[key] = int(sum(known)) if known else None
-    return out
 
 
 def group_results(
@@ -107,13 +83,8 @@ def group_results(
     return entry
 
 
-def build_results(
-    selection: TaskSelection,
-    cfg: RunConfig,
-    run_dir: str,
-    records_by_task: dict[str, dict[str, dict[str, Any]]] | None = None,
-) -> dict[str, Any]:
-    """The results dict for a run directory, computed from its sample records alone."""
+def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str, TaskTally]) -> dict[str, Any]:
+    """The results dict of a run, computed from its tasks' tallies alone (no timing fields)."""
     results: dict[str, dict[str, Any]] = {}
     higher: dict[str, dict[str, bool]] = {}
     errors: dict[str, Any] = {}
@@ -121,16 +92,12 @@ def build_results(
     usage: dict[str, dict[str, Any]] = {}
     sizes: dict[str, int] = {}
     for name, task in selection.tasks.items():
-        records = ordered_records(task, run_dir, (records_by_task or {}).get(name))
-        results[name], higher[name] = task_results(task, records, cfg.bootstrap_iters)
-        sizes[name] = sum(1 for r in records if r["status"] == "ok")
-        usage[name] = usage_totals(records)
-        failed = [r for r in records if r["status"] != "ok"]
-        if failed:
-            errors[name] = {
-                "count": len(failed),
-                "examples": [{"doc_id": r["doc_id"], "error": r["error"]} for r in failed[:MAX_ERROR_EXAMPLES]],
-            }
+        tally = tallies[name]
+        results[name], higher[name] = task_results(task, tally, cfg.bootstrap_iters)
+        sizes[name] = tally.n_ok
+        usage[name] = tally.usage_totals()
+        if tally.n_errors:
+            errors[name] = {"count": tally.n_errors, "examples": tally.error_examples(MAX_ERROR_EXAMPLES)}
         n_samples[name] = {"original": len(task.source), "effective": len(task.doc_ids(cfg.limit, cfg.offset))}
     group_order = _groups_bottom_up(selection)
     for name in group_order:
@@ -167,6 +134,15 @@ def build_results(
         "git_hash": env["git_hash"],
         "environment": {k: v for k, v in env.items() if k != "git_hash"},
     }
+
+
+def mean_latency(tallies: Iterable[TaskTally]) -> float | None:
+    """Mean per-sample model latency over every sample that reported one."""
+    total, count = 0.0, 0
+    for tally in tallies:
+        t, c = tally.latency_sum_count()
+        total, count = total + t, count + c
+    return round(total / count, 4) if count else None
 
 
 def _groups_bottom_up(selection: TaskSelection) -> list[str]:

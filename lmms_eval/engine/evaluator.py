@@ -1,151 +1,88 @@
-"""The evaluator: requests -> batches -> model -> sample log -> metrics -> results.
+"""The evaluator: plan -> batches -> (decode ahead) -> model -> sample log -> tallies -> results.
 
-Every finished sample is appended to its task's sample log before the next batch starts, so
-a run killed at any moment resumes from where it stopped; results are always computed from
-the logs, in document order, so an interrupted-and-resumed run reports exactly what an
-uninterrupted one does.
+Every finished sample is appended to its task's sample log before the next batch starts, so a
+run killed at any moment resumes from where it stopped; results are computed from the records
+in document order, so an interrupted-and-resumed run reports exactly what an uninterrupted one
+does.
+
+Per-sample cost is kept flat: planning reads each document once (in chunks) to give it an id
+and a cost and keeps only four numbers per pending sample; generation reads the documents of
+the coming batches again in windows (one dataset read per window and task), builds their
+requests, and decodes their media in worker threads while the model runs the batch before
+(``--decode_workers``, at most ``--decode_ahead`` batches ahead). Scores stream into per-task
+tallies (:mod:`lmms_eval.engine.tally`); no record is kept once written.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 import random
-import re
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.errors import LmmsEvalError, UsageError
-from lmms_eval.api.messages import Audio, Image, Video
+from lmms_eval.api.generation import GenerationParams
+from lmms_eval.api.messages import MEDIA_KINDS
 from lmms_eval.api.model import Model
+from lmms_eval.api.record import SampleRecord
 from lmms_eval.api.registry import MODELS
-from lmms_eval.api.request import Request, Response, estimate_cost, stable_id
-from lmms_eval.engine import aggregate as agg
+from lmms_eval.api.request import Request, Response
+from lmms_eval.engine.aggregate import build_results, mean_latency, tally_records
+from lmms_eval.engine.cost import estimate_cost
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
+from lmms_eval.engine.judging import run_judges
+from lmms_eval.engine.outcome import RunOutcome, error_verdict
 from lmms_eval.engine.run_config import RunConfig
-from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, read_task_logs, samples_path
+from lmms_eval.engine.run_dir import RESULTS_FILE, check_unchanged_tasks, find_run_dir, write_json, write_run_file
+from lmms_eval.engine.sample_store import SampleStore, iter_task_logs, ordered, rank_log_paths, samples_path
 from lmms_eval.engine.scheduler import make_batches
-from lmms_eval.reporting.redact import redact
+from lmms_eval.engine.scoring import make_record
+from lmms_eval.engine.tally import TaskTally
 from lmms_eval.tasks import TaskSelection, load_selection
 from lmms_eval.tasks.task import Task
 
 log = logging.getLogger("lmms_eval")
 
-GENERATED = ("ok", "judge_error")
-RUN_FILE = "run.json"
-RESULTS_FILE = "results.json"
+PLAN_CHUNK = 512  # documents read together while planning
+READ_WINDOW = 256  # pending samples whose documents are read together while generating
 
 
 @dataclass
-class _Job:
-    """One pending (task, document, repeat). ``request`` is kept only if it holds no decoded media."""
+class _Plan:
+    """The pending samples of a run as parallel arrays (task number, row index, repeat, cost)."""
 
+    task: list[int] = field(default_factory=list)
+    index: list[int] = field(default_factory=list)
+    repeat: list[int] = field(default_factory=list)
+    cost: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.task)
+
+    def add(self, task: int, index: int, repeat: int, cost: float) -> None:
+        self.task.append(task)
+        self.index.append(index)
+        self.repeat.append(repeat)
+        self.cost.append(cost)
+
+    def keep(self, jobs: Sequence[int]) -> _Plan:
+        return _Plan(*([column[j] for j in jobs] for column in (self.task, self.index, self.repeat, self.cost)))
+
+
+@dataclass
+class _Built:
+    """One pending sample made ready for the model: its document and request, or why not."""
+
+    job: int
     task: Task
     index: int
     repeat: int
-    id: str
-    cost: float
-    request: Request | None
-
-
-@dataclass
-class RunOutcome:
-    """What :func:`evaluate` hands back: the results dict, where it lives, and the exit code."""
-
-    results: dict[str, Any]
-    run_dir: str
-    exit_code: int = 0
-    message: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-
-
-def json_safe(value: Any, depth: int = 0) -> Any:
-    """The JSON-representable part of a document (media and arrays are left out)."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if depth > 4:
-        return None
-    if isinstance(value, (list, tuple)):
-        items = [json_safe(v, depth + 1) for v in value]
-        return items if all(i is not None or v is None for i, v in zip(items, value)) else None
-    if isinstance(value, dict):
-        out = {str(k): json_safe(v, depth + 1) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not None or value.get(k) is None}
-    return None
-
-
-def _doc_for_record(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in ((k, json_safe(v)) for k, v in doc.items()) if v is not None or doc[k] is None}
-
-
-def _has_decoded_media(request: Request) -> bool:
-    for msg in request.messages:
-        for part in msg.content:
-            if isinstance(part, Image) and part.data is not None:
-                return True
-            if isinstance(part, Audio) and part.array is not None and part.path is None:
-                return True
-            if isinstance(part, Video) and part.frames is not None:
-                return True
-    return False
-
-
-def _refine_costs(jobs: list[_Job]) -> None:
-    """Re-estimate the cost of jobs whose media are known only by path, from file headers."""
-    for job in jobs:
-        if job.request is not None and (job.request.images() or job.request.audios()):
-            job.cost = job.request.cost = estimate_cost(job.request.messages, probe_files=True)
-
-
-def model_dir_name(cfg: RunConfig) -> str:
-    """``<model>`` or ``<model>__<pretrained basename>``, safe as a folder name."""
-    name = cfg.model
-    pretrained = cfg.model_args.get("pretrained") or cfg.model_args.get("model")
-    if pretrained:
-        name += "__" + str(pretrained).rstrip("/").split("/")[-1]
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", name)
-
-
-def find_run_dir(cfg: RunConfig) -> tuple[str, bool]:
-    """The run directory and whether it resumes an earlier run.
-
-    ``--output_path`` that is itself a run directory is resumed; with ``--resume`` the newest
-    run under ``OUTPUT/<model>/`` whose configuration matches is resumed; otherwise a new
-    ``OUTPUT/<model>/<timestamp>/`` is made.
-    """
-    key = cfg.resume_key()
-    own = os.path.join(cfg.output_path, RUN_FILE)
-    if os.path.exists(own):
-        with open(own, encoding="utf-8") as fh:
-            previous = json.load(fh)
-        if previous.get("resume_key") != key:
-            raise UsageError(
-                f"{cfg.output_path} holds a run with a different configuration; "
-                "give another --output_path or the same model/tasks/limits/gen_kwargs as that run"
-            )
-        return cfg.output_path, True
-    parent = os.path.join(cfg.output_path, model_dir_name(cfg))
-    if cfg.resume and os.path.isdir(parent):
-        for name in sorted(os.listdir(parent), reverse=True):
-            path = os.path.join(parent, name, RUN_FILE)
-            try:
-                with open(path, encoding="utf-8") as fh:
-                    if json.load(fh).get("resume_key") == key:
-                        return os.path.dirname(path), True
-            except (OSError, ValueError):
-                continue
-    stamp = time.strftime("%Y%m%d_%H%M%S")
-    run_dir = os.path.join(parent, stamp)
-    n = 1
-    while os.path.exists(run_dir):
-        n += 1
-        run_dir = os.path.join(parent, f"{stamp}_{n}")
-    return run_dir, False
+    doc: dict[str, Any] | None = None
+    request: Request | None = None
+    error: str | None = None
 
 
 class Evaluator:
@@ -154,7 +91,7 @@ class Evaluator:
     def __init__(
         self,
         cfg: RunConfig,
-        model: Model | None = None,
+        model: Model[Any] | None = None,
         selection: TaskSelection | None = None,
         dist: DistContext | None = None,
     ) -> None:
@@ -162,54 +99,68 @@ class Evaluator:
         self.dist = dist or DistContext()
         self._model = model
         self.selection = selection or load_selection(cfg.tasks, cfg.include_path)
+        self.tasks = list(self.selection.tasks.values())
         self.model_cls = type(model) if model is not None else MODELS.get(cfg.model)
         # The name that selects per-model prompt overrides: the registry key, or the class's own
         # name when the model was given as ``module:Class``.
         self.model_name = getattr(self.model_cls, "name", cfg.model) if ":" in cfg.model else cfg.model
         self.stores: dict[str, SampleStore] = {}
-        self.records: dict[str, dict[str, dict[str, Any]]] = {}
-        self._gen_kwargs_log: dict[str, dict[str, Any]] = {}
+        self.tallies: dict[str, TaskTally] = {}
+        self._params: dict[str, GenerationParams] = {}
 
     # ---- the model ----------------------------------------------------------------------
     @property
-    def model(self) -> Model:
+    def model(self) -> Model[Any]:
         """The adapter, built only when there is something to generate."""
         if self._model is None:
             self._model = self.model_cls.from_args(self.cfg.model_args)
         return self._model
 
-    def _batch_size(self) -> int:
-        if self.cfg.batch_size == "auto":
-            return max(1, int(getattr(self.model, "max_batch_size", 1) or 1))
-        return max(1, int(self.cfg.batch_size))
+    def batch_size(self) -> int:
+        """Requests per model call: ``--batch_size`` capped by the adapter's ``max_batch_size``;
+        ``auto`` = that cap; API adapters get at least their ``max_concurrency``."""
+        model = self.model
+        cap, concurrency = model.max_batch_size, model.max_concurrency
+        size = (cap or concurrency or 1) if self.cfg.batch_size == "auto" else int(self.cfg.batch_size)
+        if concurrency:
+            size = max(size, concurrency)
+        return max(1, min(size, cap) if cap else size)
+
+    def params(self, task: Task) -> GenerationParams:
+        """The task's generation parameters with ``--gen_kwargs`` and the adapter's default length."""
+        if task.name not in self._params:
+            default = self.model.default_max_new_tokens
+            self._params[task.name] = task.generation_params(self.cfg.gen_kwargs).with_default_max_new_tokens(default)
+        return self._params[task.name]
 
     # ---- the run ------------------------------------------------------------------------
     def run(self) -> RunOutcome:
         cfg, dist = self.cfg, self.dist
         random.seed(cfg.seed)
+        for task in self.tasks:  # a bad --gen_kwargs fails now, not after loading the model
+            task.generation_params(cfg.gen_kwargs)
         run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)
         if resumed:
-            self._check_unchanged_tasks(run_dir)
+            check_unchanged_tasks(run_dir, self.selection)
         if dist.is_main:
             os.makedirs(run_dir, exist_ok=True)
-            self._write_run_file(run_dir, status="running")
+            write_run_file(run_dir, cfg, self.selection, status="running")
         dist.barrier()
         started = time.time()
-        jobs, done_records = self._plan(run_dir, resumed)
-        counts = {"planned": sum(len(r) for r in done_records.values()) + len(jobs), "resumed": 0, "generated": 0}
-        counts["resumed"] = counts["planned"] - len(jobs)
+        plan, kinds = self._plan(run_dir, resumed)
+        counts = {"planned": sum(t.n_samples for t in self.tallies.values()) + len(plan), "generated": 0}
+        counts["resumed"] = counts["planned"] - len(plan)
         dist.barrier()  # every rank has read the logs before any rank appends to them
-        if jobs:
+        if len(plan):
+            self._check_modalities(kinds)
             _ = self.model  # build it here: a model that cannot load fails the run, not each sample
-            if self._batch_size() > 1 or cfg.max_batch_tokens or dist.enabled:
-                _refine_costs(jobs)  # costs now shape batches and shards: read media headers
         if dist.enabled:
-            owner = assign_by_cost([j.cost for j in jobs], dist.world_size)
-            jobs = [job for job, rank in zip(jobs, owner) if rank == dist.rank]
+            owner = assign_by_cost(plan.cost, dist.world_size)
+            plan = plan.keep([j for j, rank in enumerate(owner) if rank == dist.rank])
         gen_seconds = 0.0
-        if jobs:
+        if len(plan):
             gen_started = time.time()
-            counts["generated"] = self._generate(jobs)
+            counts["generated"] = self._generate(plan)
             gen_seconds = time.time() - gen_started
         for store in self.stores.values():
             store.close()
@@ -221,8 +172,8 @@ class Evaluator:
             return RunOutcome({}, run_dir, 0, "", counts)
         if dist.enabled:
             self._merge_rank_logs(run_dir)
-        judge_info = run_judges(self.selection, self.cfg, run_dir, self.records)
-        results = self.build_results(run_dir)
+        judge_info = run_judges(self.selection, cfg, run_dir, self.tallies)
+        results = build_results(self.selection, cfg, self.tallies)
         if judge_info is not None:
             results["judge"] = judge_info
         results["timing"] = {
@@ -230,122 +181,138 @@ class Evaluator:
             "generation_seconds": round(gen_seconds, 3),
             "samples_per_second": round(counts["generated"] / gen_seconds, 3) if gen_seconds > 0 else None,
             "world_size": dist.world_size,
-            "mean_latency_s": _mean_latency(self.records),
+            "mean_latency_s": mean_latency(self.tallies.values()),
         }
         results["date"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         write_json(os.path.join(run_dir, RESULTS_FILE), results)
-        self._write_run_file(run_dir, status="finished")
+        write_run_file(run_dir, cfg, self.selection, status="finished")
         dist.close()
         exit_code, message = error_verdict(results, cfg.max_error_rate)
         return RunOutcome(results, run_dir, exit_code, message, counts)
 
-    def _check_unchanged_tasks(self, run_dir: str) -> None:
-        """Refuse to resume into logs written under another version of a task's config.
-
-        Sample ids hash the task config, so resuming after an edit would regenerate every
-        sample and leave the old ones beside them in the log.
-        """
-        try:
-            with open(os.path.join(run_dir, RUN_FILE), encoding="utf-8") as fh:
-                before = json.load(fh).get("task_hashes", {})
-        except (OSError, ValueError):
-            return
-        for name, task in self.selection.tasks.items():
-            if name in before and before[name] != task.config_hash:
-                raise UsageError(
-                    f"task {name!r} changed since run {run_dir} started (config {before[name]} -> "
-                    f"{task.config_hash}): start a new run, or re-score the old one with `lmms-eval score {run_dir}`"
-                )
-
     def _merge_rank_logs(self, run_dir: str) -> None:
         """Rank 0: fold every rank's log into ``samples_<task>.jsonl`` (document order)."""
-        for name in self.selection.tasks:
-            records = read_task_logs(run_dir, name)
-            ordered = sorted(records.values(), key=lambda r: (r["index"], r["repeat"]))
-            SampleStore(samples_path(run_dir, name)).rewrite(ordered)
-            for path in rank_log_paths(run_dir, name):
+        for task in self.tasks:
+            latest: dict[str, SampleRecord] = {r.id: r for r in iter_task_logs(run_dir, task.name)}
+            records = ordered(latest.values())
+            SampleStore(samples_path(run_dir, task.name)).rewrite(records)
+            for path in rank_log_paths(run_dir, task.name):
                 os.remove(path)
-            self.records[name] = {r["id"]: agg.slim(r) for r in ordered}
+            self.tallies[task.name] = tally_records(task, records)
 
-    def _write_run_file(self, run_dir: str, status: str) -> None:
-        payload = {
-            "status": status,
-            "resume_key": self.cfg.resume_key(),
-            "config": redact(self.cfg.model_dump(mode="json")),
-            "tasks": sorted(self.selection.tasks),
-            "task_hashes": {n: t.config_hash for n, t in sorted(self.selection.tasks.items())},
-        }
-        write_json(os.path.join(run_dir, RUN_FILE), payload)
+    # ---- planning -----------------------------------------------------------------------
+    def _plan(self, run_dir: str, resumed: bool) -> tuple[_Plan, dict[str, set[str]]]:
+        """Every pending sample, with its cost; documents that fail to load become error records now.
 
-    def _plan(self, run_dir: str, resumed: bool) -> tuple[list[_Job], dict[str, dict[str, Any]]]:
-        """Build every pending job; documents that fail to load become error records now."""
-        jobs: list[_Job] = []
-        done: dict[str, dict[str, Any]] = {}
-        for name, task in self.selection.tasks.items():
+        Returns the plan and, per task, the content kinds its prompts hold.
+        """
+        cfg = self.cfg
+        probe = cfg.batch_size == "auto" or int(cfg.batch_size) > 1 or bool(cfg.max_batch_tokens) or self.dist.enabled
+        plan = _Plan()
+        kinds: dict[str, set[str]] = {}
+        for number, task in enumerate(self.tasks):
             rank = self.dist.rank if self.dist.enabled else None
-            self.stores[name] = SampleStore(samples_path(run_dir, name, rank))
-            previous = read_task_logs(run_dir, name, repair=self.dist.is_main) if resumed else {}
-            self.records[name] = {k: agg.slim(v) for k, v in previous.items()}
-            # a sample whose only failure was its judge is generated; re-judging needs no model
-            finished = {k: v for k, v in previous.items() if v.get("status") in GENERATED}
-            done[name] = finished
-            for index in task.doc_ids(self.cfg.limit, self.cfg.offset):
-                for repeat in range(task.config.repeats):
-                    self._plan_one(task, index, repeat, finished, jobs)
-        return jobs, done
+            self.stores[task.name] = SampleStore(samples_path(run_dir, task.name, rank))
+            tally = self.tallies[task.name] = TaskTally(task.config.repeats)
+            finished: set[str] = set()
+            if resumed:
+                for record in iter_task_logs(run_dir, task.name, repair=self.dist.is_main):
+                    tally.add(record)
+                    # a sample that failed only in scoring or judging is generated: it needs no model
+                    (finished.add if record.generated else finished.discard)(record.id)
+            seen = kinds.setdefault(task.name, set())
+            indices = task.doc_ids(cfg.limit, cfg.offset)
+            for start in range(0, len(indices), PLAN_CHUNK):
+                chunk = indices[start : start + PLAN_CHUNK]
+                for index, doc in zip(chunk, self._read(task, chunk)):
+                    for repeat in range(task.config.repeats):
+                        cost = self._plan_one(task, index, doc, repeat, finished, seen, probe)
+                        if cost is not None:
+                            plan.add(number, index, repeat, cost)
+        return plan, kinds
 
-    def _plan_one(self, task: Task, index: int, repeat: int, finished: dict[str, Any], jobs: list[_Job]) -> None:
-        doc: dict[str, Any] | None = None
+    def _read(self, task: Task, indices: Sequence[int]) -> list[dict[str, Any] | BaseException]:
+        """Documents at ``indices``; a row that cannot be read is returned as its exception."""
+        try:
+            return list(task.docs(indices))
+        except LmmsEvalError:
+            raise
+        except Exception:  # noqa: BLE001 - read one by one to find the broken rows
+            out: list[dict[str, Any] | BaseException] = []
+            for index in indices:
+                try:
+                    out.append(task.doc(index))
+                except Exception as exc:  # noqa: BLE001 - a broken row is that sample's error
+                    out.append(exc)
+            return out
+
+    def _plan_one(
+        self,
+        task: Task,
+        index: int,
+        doc: dict[str, Any] | BaseException,
+        repeat: int,
+        finished: set[str],
+        kinds: set[str],
+        probe: bool,
+    ) -> float | None:
+        """The cost of one pending sample, or None when it needs no generation."""
         request_id = None
         try:
-            doc = task.doc(index)
+            if isinstance(doc, BaseException):
+                raise doc
             request_id = task.request_id(index, doc, repeat)
             if request_id in finished:
-                return
-            request = task.build_request(index, doc, repeat, self.model_name, self.cfg.gen_kwargs, request_id)
+                return None
+            request = task.build_request(index, doc, repeat, self.model_name, task.base_params, request_id)
         except LmmsEvalError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken document is that sample's error
+            from lmms_eval.api.request import stable_id
+
             request_id = request_id or stable_id(task.config_hash, index, repeat)
             if request_id in finished:
-                return
-            doc_id = task.doc_key(index, doc) if doc is not None else index
+                return None
+            doc_id = task.doc_key(index, doc) if isinstance(doc, dict) else index
             reason = f"cannot build the prompt of {task.name} doc {doc_id}: {type(exc).__name__}: {exc}"
             log.warning(reason)
-            if not self.dist.is_main:
-                return  # rank 0 logs planning failures, once
-            self._append(
-                task, self._record(task, index, doc_id, repeat, request_id, doc, None, Response.failed(reason))
-            )
-            return
-        keep = None if _has_decoded_media(request) else request
-        jobs.append(_Job(task, index, repeat, request.id, request.cost, keep))
+            if self.dist.is_main:  # rank 0 logs planning failures, once
+                record = SampleRecord(id=request_id, task=task.name, doc_id=doc_id, index=index, repeat=repeat)
+                self._append(task, record.fail("error", reason))
+            return None
+        for message in request.messages:
+            for part in message.content:
+                kinds.add(MEDIA_KINDS.get(type(part), "text"))
+        return estimate_cost(request.messages, probe=probe)
 
-    def _logged_gen_kwargs(self, task: Task) -> dict[str, Any]:
-        """The task's generation kwargs as logged (secrets redacted), computed once per task."""
-        if task.name not in self._gen_kwargs_log:
-            self._gen_kwargs_log[task.name] = redact(task.gen_kwargs(self.cfg.gen_kwargs))
-        return self._gen_kwargs_log[task.name]
+    def _check_modalities(self, kinds: dict[str, set[str]]) -> None:
+        """Refuse, before any generation, a task that sends what the model does not take."""
+        takes = set(self.model_cls.modalities)
+        for name, sent in kinds.items():
+            missing = sent - takes
+            if missing:
+                raise UsageError(
+                    f"model {self.model_name!r} takes {'+'.join(sorted(takes))}; task {name!r} sends "
+                    f"{'+'.join(sorted(missing))}. Pick a model that takes {'+'.join(sorted(missing))} "
+                    f"(see `lmms-eval models`) or drop the task"
+                )
 
-    def _append(self, task: Task, record: dict[str, Any]) -> None:
-        """Log a finished sample, and keep what aggregation needs in memory."""
-        self.stores[task.name].append(record)
-        self.records[task.name][record["id"]] = agg.slim(record)
-
-    def _materialise(self, job: _Job) -> tuple[Request, dict[str, Any]]:
-        """The job's request and document, reading (and decoding) the document once."""
-        doc = job.task.doc(job.index)
-        if job.request is not None:
-            return job.request, doc
-        request = job.task.build_request(job.index, doc, job.repeat, self.model_name, self.cfg.gen_kwargs, job.id)
-        return request, doc
-
-    def _generate(self, jobs: list[_Job]) -> int:
+    # ---- generation ---------------------------------------------------------------------
+    def _generate(self, plan: _Plan) -> int:
         from tqdm import tqdm
 
-        batch_size = self._batch_size()
+        from lmms_eval.media import prefetch, prepare_request
+
+        batches = list(make_batches(range(len(plan)), plan.cost, self.batch_size(), self.cfg.max_batch_tokens))
+        spec = self.model.media_spec
+        workers = self.cfg.decode_workers if spec is not None else 0
+
+        def prepare(item: _Built) -> None:
+            if spec is not None and item.request is not None:
+                prepare_request(item.request, spec)
+
         bar = tqdm(
-            total=len(jobs),
+            total=len(plan),
             desc="samples",
             unit="sample",
             disable=not self.cfg.show_progress,
@@ -353,21 +320,61 @@ class Evaluator:
             mininterval=0.5,
         )
         done = 0
+        built = self._build_batches(plan, batches)
         try:
-            for batch in make_batches(jobs, [j.cost for j in jobs], batch_size, self.cfg.max_batch_tokens):
-                built = [self._materialise(j) for j in batch]
-                requests = [request for request, _ in built]
-                responses = self._call_model(requests)
-                for job, (request, doc), response in zip(batch, built, responses):
-                    record = self._record(
-                        job.task, job.index, request.doc_id, job.repeat, job.id, doc, request, response
-                    )
-                    self._append(job.task, record)
-                done += len(batch)
-                bar.update(len(batch))
+            for items, failures in prefetch(built, prepare, workers, self.cfg.decode_ahead):
+                for item, failure in zip(items, failures):
+                    if failure is not None and item.error is None:
+                        if isinstance(failure, LmmsEvalError):
+                            raise failure
+                        item.error = f"cannot decode the media of {item.task.name} doc {_doc_id(item)}: {failure}"
+                ready = [item for item in items if item.error is None]
+                responses = self._call_model([item.request for item in ready]) if ready else []  # type: ignore[misc]
+                for item, response in zip(ready, responses):
+                    self._finish(item, response, len(ready))
+                for item in items:
+                    if item.error is not None:
+                        self._finish(item, Response.failed(item.error), None)
+                done += len(items)
+                bar.update(len(items))
         finally:
+            built.close()
             bar.close()
         return done
+
+    def _build_batches(self, plan: _Plan, batches: list[list[int]]) -> Iterator[list[_Built]]:
+        """Each batch's samples with their documents (read in windows) and requests (main thread)."""
+        order = [job for batch in batches for job in batch]
+        docs: dict[int, dict[str, Any] | BaseException] = {}
+        position = 0
+        for batch in batches:
+            if any(job not in docs for job in batch):
+                window = order[position : position + max(READ_WINDOW, len(batch))]
+                by_task: dict[int, list[int]] = {}
+                for job in window:
+                    by_task.setdefault(plan.task[job], []).append(job)
+                for number, jobs in by_task.items():
+                    rows = self._read(self.tasks[number], [plan.index[j] for j in jobs])
+                    docs.update(zip(jobs, rows))
+            position += len(batch)
+            yield [self._build(plan, job, docs.pop(job)) for job in batch]
+
+    def _build(self, plan: _Plan, job: int, doc: dict[str, Any] | BaseException) -> _Built:
+        task = self.tasks[plan.task[job]]
+        item = _Built(job, task, plan.index[job], plan.repeat[job])
+        try:
+            if isinstance(doc, BaseException):
+                raise doc
+            item.doc = doc
+            request_id = task.request_id(item.index, doc, item.repeat)
+            item.request = task.build_request(
+                item.index, doc, item.repeat, self.model_name, self.params(task), request_id
+            )
+        except LmmsEvalError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a row changed under a running job
+            item.error = f"cannot build the prompt of {task.name} doc {_doc_id(item)}: {type(exc).__name__}: {exc}"
+        return item
 
     def _call_model(self, requests: list[Request]) -> list[Response]:
         """Generate for a batch; if the batch fails, retry one by one so one bad sample
@@ -377,6 +384,8 @@ class Evaluator:
             if len(responses) != len(requests):
                 raise RuntimeError(f"model returned {len(responses)} outputs for {len(requests)} requests")
             return responses
+        except LmmsEvalError:
+            raise  # the user must fix something (e.g. parameters the backend cannot serve)
         except Exception as exc:  # noqa: BLE001 - adapters fail in many ways; isolate per request
             if len(requests) == 1:
                 return [Response.failed(f"{type(exc).__name__}: {exc}")]
@@ -385,142 +394,52 @@ class Evaluator:
         for request in requests:
             try:
                 single = self.model.generate([request])
-                out.append(single[0] if len(single) == 1 else Response.failed("model returned no output"))
+                response = single[0] if len(single) == 1 else Response.failed("model returned no output")
+            except LmmsEvalError:
+                raise
             except Exception as exc:  # noqa: BLE001
-                out.append(Response.failed(f"{type(exc).__name__}: {exc}"))
+                response = Response.failed(f"{type(exc).__name__}: {exc}")
+            response.batch_size = response.batch_size or 1
+            out.append(response)
         return out
 
-    def _record(
-        self,
-        task: Task,
-        index: int,
-        doc_id: Any,
-        repeat: int,
-        request_id: str,
-        doc: dict[str, Any] | None,
-        request: Request | None,
-        response: Response,
-    ) -> dict[str, Any]:
-        """The full sample record written to the log."""
-        record: dict[str, Any] = {
-            "id": request_id,
-            "task": task.name,
-            "doc_id": doc_id,
-            "index": index,
-            "repeat": repeat,
-            "status": "ok",
-            "error": None,
-            "prompt": [m.describe() for m in request.messages] if request is not None else None,
-            "gen_kwargs": self._logged_gen_kwargs(task) if request is not None else None,
-            "raw_output": response.text,
-            "filtered": None,
-            "target": None,
-            "scores": None,
-            "usage": {
-                "prompt_tokens": response.prompt_tokens,
-                "completion_tokens": response.completion_tokens,
-                "latency_s": response.latency_s,
-            },
-            "doc": _doc_for_record(doc) if doc is not None else None,
-        }
-        if response.extra:
-            record["extra"] = json_safe(response.extra)
-        if response.error is not None:
-            record.update(status="error", error=response.error)
-            return record
-        assert doc is not None
-        return score_record(record, task, doc, self.cfg.predict_only)
-
-    # ---- results ------------------------------------------------------------------------
-    def build_results(self, run_dir: str) -> dict[str, Any]:
-        """Aggregate every task's sample log into the results dict (no timing fields)."""
-        return agg.build_results(self.selection, self.cfg, run_dir, self.records)
-
-
-def score_record(record: dict[str, Any], task: Task, doc: dict[str, Any], predict_only: bool) -> dict[str, Any]:
-    """Fill a record's target, filtered answers and scores from its ``raw_output``."""
-    record.update(status="ok", error=None, filtered=None, scores=None)
-    try:
-        target = task.target(doc)
-        record["target"] = json_safe(target)
-        record["filtered"] = task.apply_filters(record["raw_output"], doc)
-        if not predict_only:
-            record["scores"] = task.score(doc, record["filtered"], target)
-    except Exception as exc:  # noqa: BLE001 - a scoring bug must not stop the run
-        record.update(status="error", error=f"scoring failed: {type(exc).__name__}: {exc}")
-    return record
-
-
-def run_judges(
-    selection: TaskSelection,
-    cfg: RunConfig,
-    run_dir: str,
-    memory: dict[str, dict[str, dict[str, Any]]] | None = None,
-) -> dict[str, Any] | None:
-    """The judge stage: for each task with a ``judge:`` block, judge its logged samples.
-
-    Runs after generation and before aggregation, from the sample logs (so ``lmms-eval score``
-    can do the same without the model). Replies are cached, so re-running costs no calls.
-    Returns what the results record about the judge, or None when no task asks for one.
-    """
-    tasks = {n: t for n, t in selection.tasks.items() if t.judge_spec is not None}
-    if not tasks:
-        return None
-    if cfg.judge is None:
-        log.warning(
-            "tasks %s define a judge but no --judge was given: their judge metrics are not computed", sorted(tasks)
+    def _finish(self, item: _Built, response: Response, batch_size: int | None) -> None:
+        task = item.task
+        request_id = item.request.id if item.request is not None else _fallback_id(item)
+        doc_id = item.request.doc_id if item.request is not None else _doc_id(item)
+        record = make_record(
+            task,
+            item.index,
+            doc_id,
+            item.repeat,
+            request_id,
+            item.doc,
+            item.request,
+            response,
+            batch_size,
+            self.cfg.predict_only,
         )
-        return {"config": None, "summary": {}, "skipped": sorted(tasks)}
-    from lmms_eval.judge import judge_records_sync, judge_summary
+        self._append(task, record)
 
-    summary = {}
-    for name, task in tasks.items():
-        records = agg.ordered_records(task, run_dir)
-        loader = (lambda r, t=task: t.doc(r["index"])) if task.judge_spec.image else None
-        judge_records_sync(
-            records,
-            task.judge_spec,
-            cfg.judge,
-            run_dir=run_dir,
-            template_dir=task.yaml_dir,
-            doc_loader=loader,
-            show_progress=cfg.show_progress,
-        )
-        SampleStore(samples_path(run_dir, name)).rewrite(records)
-        if memory is not None:
-            memory[name] = {r["id"]: agg.slim(r) for r in records}
-        summary[name] = judge_summary(records)
-    return {"config": cfg.judge.describe(), "summary": summary}
+    def _append(self, task: Task, record: SampleRecord) -> None:
+        """Log a finished sample and fold it into its task's tally."""
+        self.stores[task.name].append(record)
+        self.tallies[task.name].add(record)
 
 
-def _mean_latency(records: dict[str, dict[str, dict[str, Any]]]) -> float | None:
-    """Mean per-sample model latency over every logged sample that reported one."""
-    values = [
-        r["usage"]["latency_s"]
-        for task in records.values()
-        for r in task.values()
-        if r.get("usage") and r["usage"].get("latency_s") is not None
-    ]
-    return round(sum(values) / len(values), 4) if values else None
+def _doc_id(item: _Built) -> Any:
+    return item.task.doc_key(item.index, item.doc) if item.doc is not None else item.index
 
 
-def write_json(path: str, payload: Any) -> None:
-    """Write JSON atomically (temp file + rename), secrets redacted."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(redact(payload), fh, indent=2, ensure_ascii=False, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
+def _fallback_id(item: _Built) -> str:
+    from lmms_eval.api.request import stable_id
+
+    if item.doc is not None:
+        try:
+            return item.task.request_id(item.index, item.doc, item.repeat)
+        except Exception:  # noqa: BLE001 - the id column itself is what is broken
+            pass
+    return stable_id(item.task.config_hash, item.index, item.repeat)
 
 
-def error_verdict(results: dict[str, Any], max_error_rate: float) -> tuple[int, str]:
-    """Exit code 3 when the share of errored samples exceeds ``max_error_rate``."""
-    tasks = [results["results"][name] for name in results.get("n-samples", {})]  # tasks, not groups
-    total = sum(v.get("n_samples", 0) for v in tasks)
-    errors = sum(v.get("n_errors", 0) for v in tasks)
-    if total and errors / total > max_error_rate:
-        return 3, (
-            f"{errors} of {total} samples failed (see 'errors' in results.json and the samples_*.jsonl logs); "
-            f"their scores are left out. Rerun with --resume to retry them, or allow some with --max_error_rate."
-        )
-    return 0, ""
+__all__ = ["Evaluator", "RunOutcome", "error_verdict"]

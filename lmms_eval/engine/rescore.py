@@ -1,29 +1,26 @@
 """``lmms-eval score RUN_DIR``: recompute filters, metrics and results from the sample logs.
 
 The evaluated model is never loaded. Samples that failed in generation stay failed; samples
-whose scoring failed (or that were logged with ``--predict_only``) are scored again.
+whose scoring failed (``scoring_error``), that were logged with ``--predict_only``, or that
+scored fine are scored again with the tasks' current metrics; the judge step runs after.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import os
 
-from lmms_eval.api.errors import UsageError
-from lmms_eval.engine.aggregate import build_results, ordered_records
-from lmms_eval.engine.evaluator import (
-    GENERATED,
-    RESULTS_FILE,
-    RUN_FILE,
-    RunOutcome,
-    error_verdict,
-    run_judges,
-    score_record,
-    write_json,
-)
+from lmms_eval.engine.aggregate import build_results, tally_records
+from lmms_eval.engine.judging import run_judges
+from lmms_eval.engine.outcome import RunOutcome, error_verdict
 from lmms_eval.engine.run_config import RunConfig
-from lmms_eval.engine.sample_store import SampleStore, rank_log_paths, samples_path
+from lmms_eval.engine.run_dir import RESULTS_FILE, read_json, read_run_file, write_json
+from lmms_eval.engine.sample_store import SampleStore, ordered, rank_log_paths, read_task_logs, samples_path
+from lmms_eval.engine.scoring import score_record
+from lmms_eval.engine.tally import TaskTally
 from lmms_eval.tasks import load_selection
+
+log = logging.getLogger("lmms_eval")
 
 
 def rescore_run(
@@ -34,15 +31,15 @@ def rescore_run(
     judge: str | None = None,
 ) -> RunOutcome:
     """Re-score every sample of a finished (or interrupted) run and rewrite ``results.json``."""
-    run_file = os.path.join(run_dir, RUN_FILE)
-    if not os.path.exists(run_file):
-        raise UsageError(f"{run_dir} is not a run folder (no {RUN_FILE}); give the folder that holds results.json")
-    with open(run_file, encoding="utf-8") as fh:
-        saved = json.load(fh)
+    saved = read_run_file(run_dir)
     config = dict(saved["config"])
     config["predict_only"] = False
+    recorded = list(config.get("include_path") or [])
     if include_path:
-        config["include_path"] = list(config.get("include_path") or []) + include_path
+        missing = [p for p in recorded if not os.path.isdir(p)]
+        if missing:  # the run folder moved machines: the task folders given now stand in for them
+            log.warning("task folders recorded with the run are gone (%s); using --include_path", ", ".join(missing))
+        config["include_path"] = [p for p in recorded if p not in missing] + list(include_path)
     if bootstrap_iters is not None:
         config["bootstrap_iters"] = bootstrap_iters
     if max_error_rate is not None:
@@ -51,26 +48,23 @@ def rescore_run(
         config["judge"] = judge  # else the judge recorded with the run, if any
     cfg = RunConfig(**config)
     selection = load_selection(cfg.tasks, cfg.include_path)
+    tallies: dict[str, TaskTally] = {}
     for name, task in selection.tasks.items():
-        records = ordered_records(task, run_dir)
+        records = ordered(read_task_logs(run_dir, name).values())
         for record in records:
-            generation_failed = record["status"] not in GENERATED and not str(record.get("error", "")).startswith(
-                "scoring failed"
-            )
-            if generation_failed or record.get("doc") is None:
-                continue
-            score_record(record, task, record["doc"], predict_only=False)
+            if record.generated and record.doc is not None:
+                score_record(record, task, record.doc, predict_only=False)
         SampleStore(samples_path(run_dir, name)).rewrite(records)
         for path in rank_log_paths(run_dir, name):  # folded into the main log above
             os.remove(path)
-    judge_info = run_judges(selection, cfg, run_dir)
-    results = build_results(selection, cfg, run_dir)
+        tallies[name] = tally_records(task, records)
+    judge_info = run_judges(selection, cfg, run_dir, tallies)
+    results = build_results(selection, cfg, tallies)
     if judge_info is not None:
         results["judge"] = judge_info
     previous = os.path.join(run_dir, RESULTS_FILE)
     if os.path.exists(previous):
-        with open(previous, encoding="utf-8") as fh:
-            old = json.load(fh)
+        old = read_json(previous)
         for key in ("timing", "date"):
             if key in old:
                 results[key] = old[key]

@@ -32,6 +32,10 @@ class RunConfig(BaseModel):
     resume: bool = False
     max_error_rate: float = 0.0
     bootstrap_iters: int = 100
+    decode_workers: int = Field(4, ge=0)
+    """Threads decoding media of the next batches while the model runs (0: decode in the model call)."""
+    decode_ahead: int = Field(2, ge=1)
+    """Batches decoded ahead of the one the model runs (bounds the memory decoded media take)."""
     judge: Any = None  # a lmms_eval.judge.JudgeConfig; not part of the resume key
     verbosity: str = "INFO"
     show_progress: bool = True

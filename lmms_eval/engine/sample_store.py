@@ -1,26 +1,18 @@
-"""The per-task sample log: one JSON object per line, appended and flushed per sample.
+"""The per-task sample log: one :class:`~lmms_eval.api.record.SampleRecord` per line, appended
+and flushed per sample.
 
-A run killed at any moment loses at most the line being written; reading skips (and
-truncates away) an incomplete last line, so ``--resume`` continues from every finished sample.
+A run killed at any moment loses at most the line being written; reading skips (and, with
+``repair``, truncates away) an incomplete last line, so ``--resume`` continues from every
+finished sample. Reading streams: nothing but the record being read is held, unless asked for.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from typing import IO, Any
+from collections.abc import Iterable, Iterator
+from typing import IO
 
-
-def _dumps(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "item"):
-        return obj.item()
-    return repr(obj)
+from lmms_eval.api.record import SampleRecord
 
 
 class SampleStore:
@@ -28,44 +20,47 @@ class SampleStore:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._fh: IO[str] | None = None
+        self._fh: IO[bytes] | None = None
 
-    def read(self, repair: bool = False) -> dict[str, dict[str, Any]]:
-        """Records by id (the last record of an id wins). With ``repair``, cut a torn last line."""
-        records: dict[str, dict[str, Any]] = {}
+    def iter(self, repair: bool = False) -> Iterator[SampleRecord]:
+        """Every record in file order (an id may repeat: the last one is the sample's state).
+        With ``repair``, a torn last line is cut off the file."""
         if not os.path.exists(self.path):
-            return records
+            return
         good_bytes = 0
         with open(self.path, "rb") as fh:
             for raw in fh:
                 if not raw.endswith(b"\n"):
                     break  # torn write from a killed run
                 try:
-                    record = json.loads(raw)
+                    record = SampleRecord.from_json(raw)
                 except ValueError:
                     break
-                records[record["id"]] = record
                 good_bytes += len(raw)
+                yield record
         if repair and good_bytes != os.path.getsize(self.path):
             with open(self.path, "r+b") as fh:
                 fh.truncate(good_bytes)
-        return records
 
-    def append(self, record: dict[str, Any]) -> None:
+    def read(self, repair: bool = False) -> dict[str, SampleRecord]:
+        """Records by id (the last record of an id wins)."""
+        return {record.id: record for record in self.iter(repair)}
+
+    def append(self, record: SampleRecord) -> None:
         """Write one record and flush it to the OS before returning."""
         if self._fh is None:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-            self._fh = open(self.path, "a", encoding="utf-8")
-        self._fh.write(_dumps(record) + "\n")
+            self._fh = open(self.path, "ab")  # noqa: SIM115 - held open across appends, closed by close()
+        self._fh.write(record.to_json() + b"\n")
         self._fh.flush()
 
-    def rewrite(self, records: list[dict[str, Any]]) -> None:
-        """Atomically replace the log with ``records`` (used by re-scoring)."""
+    def rewrite(self, records: Iterable[SampleRecord]) -> None:
+        """Atomically replace the log with ``records`` (re-scoring, judging, merging ranks)."""
         self.close()
         tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with open(tmp, "wb") as fh:
             for record in records:
-                fh.write(_dumps(record) + "\n")
+                fh.write(record.to_json() + b"\n")
         os.replace(tmp, self.path)
 
     def close(self) -> None:
@@ -88,9 +83,18 @@ def rank_log_paths(run_dir: str, task: str) -> list[str]:
     )
 
 
-def read_task_logs(run_dir: str, task: str, repair: bool = False) -> dict[str, dict[str, Any]]:
-    """All records of a task: the main log, then any per-rank logs (the last record of an id wins)."""
-    records = SampleStore(samples_path(run_dir, task)).read(repair=repair)
+def iter_task_logs(run_dir: str, task: str, repair: bool = False) -> Iterator[SampleRecord]:
+    """The records of a task: the main log, then any per-rank logs, in file order."""
+    yield from SampleStore(samples_path(run_dir, task)).iter(repair=repair)
     for path in rank_log_paths(run_dir, task):
-        records.update(SampleStore(path).read(repair=repair))
-    return records
+        yield from SampleStore(path).iter(repair=repair)
+
+
+def read_task_logs(run_dir: str, task: str, repair: bool = False) -> dict[str, SampleRecord]:
+    """All records of a task by id (the last record of an id wins)."""
+    return {record.id: record for record in iter_task_logs(run_dir, task, repair)}
+
+
+def ordered(records: Iterable[SampleRecord]) -> list[SampleRecord]:
+    """Records in document order (index, repeat)."""
+    return sorted(records, key=lambda r: (r.index, r.repeat))

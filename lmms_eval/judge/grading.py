@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.errors import ConfigError, SampleError
+from lmms_eval.api.record import SampleRecord
 from lmms_eval.judge import parsing
 from lmms_eval.judge.spec import JudgeSpec, RuleSpec
 from lmms_eval.judge.templates import JudgeTemplate
@@ -28,7 +29,7 @@ def reference_text(target: Any) -> str:
 
 
 def prompt_user_text(prompt: Any) -> str:
-    """The text of the user turns of a logged prompt (``record["prompt"]``)."""
+    """The text of the user turns of a logged prompt (``record.prompt``)."""
     texts: list[str] = []
     for msg in prompt or []:
         if isinstance(msg, dict) and msg.get("role") == "user":
@@ -38,10 +39,10 @@ def prompt_user_text(prompt: Any) -> str:
     return "\n".join(texts)
 
 
-def question_text(spec: JudgeSpec, record: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
+def question_text(spec: JudgeSpec, record: SampleRecord, doc: Mapping[str, Any]) -> str:
     """``{{ question }}``: a doc column, a jinja template over the doc, or the prompt's user text."""
     if spec.question is None:
-        return prompt_user_text(record.get("prompt"))
+        return prompt_user_text(record.prompt)
     if "{{" in spec.question or "{%" in spec.question:
         return JudgeTemplate("question", "judge.question", spec.question).render(**{**dict(doc), "doc": doc})
     if spec.question not in doc:
@@ -79,17 +80,17 @@ def _fmt(value: float) -> str:
 
 
 def template_variables(
-    spec: JudgeSpec, record: Mapping[str, Any], doc: Mapping[str, Any], filter_name: str, prediction: Any
+    spec: JudgeSpec, record: SampleRecord, doc: Mapping[str, Any], filter_name: str, prediction: Any
 ) -> dict[str, Any]:
     """Everything a judge template may use for one (sample, filter)."""
-    target = record.get("target")
+    target = record.target
     variables: dict[str, Any] = {
         "question": question_text(spec, record, doc),
         "reference": reference_text(target),
         "references": list(target) if isinstance(target, (list, tuple)) else ([] if target is None else [target]),
         "target": target,
         "prediction": "" if prediction is None else str(prediction),
-        "raw_output": str(record.get("raw_output") or ""),
+        "raw_output": str(record.raw_output or ""),
         "doc": doc,
         "filter": filter_name,
         "rating_min": _fmt(spec.rating_range[0]),
@@ -199,7 +200,7 @@ def score(
     spec: JudgeSpec,
     replies: list[str],
     variables: Mapping[str, Any],
-    record: Mapping[str, Any],
+    record: SampleRecord,
     doc: Mapping[str, Any],
 ) -> tuple[Any, Any]:
     """``(value, verdict)`` from the judge's replies; raises :class:`parsing.VerdictError`."""
@@ -229,5 +230,5 @@ def score(
         extracted = parsing.parse_extracted(replies[0])
         scorer = spec.scorer()
         assert scorer is not None
-        return metric_value(scorer, extracted, record.get("target"), doc), extracted
+        return metric_value(scorer, extracted, record.target, doc), extracted
     raise ConfigError(f"unknown judge type {spec.type!r}")  # pragma: no cover - validated by JudgeSpec

@@ -6,12 +6,12 @@
 1. runs the cascade's rule metrics, if any; where they decide, no judge call is made;
 2. otherwise renders the judge prompt(s), answers each from the cache when it can, and sends the
    rest concurrently (``JudgeConfig.concurrency``) with retries;
-3. parses each reply strictly and writes the value under ``record["scores"]["<metric>,<filter>"]``.
+3. parses each reply strictly and writes the value under ``record.scores["<metric>,<filter>"]``.
 
-Everything the judge saw and said goes into ``record["judge"]``: the template and its hash, each
+Everything the judge saw and said goes into ``record.judge``: the template and its hash, each
 call's prompt (images replaced by their hash), raw reply, whether it came from the cache, and
 the parsed verdict. A failed call or an unparseable verdict marks the record
-``status="judge_error"`` with the reason in ``record["error"]``; no judge score is written for
+``status="judge_error"`` with the reason in ``record.error``; no judge score is written for
 it, so it is counted as an error and never as a 0. Generation failures (``status="error"``) and
 records without scores (``--predict_only``) are left as they are. Records marked
 ``judge_error`` by an earlier run are judged again (their cached replies cost nothing).
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.errors import ConfigError, LmmsEvalError, SampleError
+from lmms_eval.api.record import SampleRecord
 from lmms_eval.clients.loop import run_sync
 from lmms_eval.judge import grading
 from lmms_eval.judge.cache import JudgeCache, cache_key
@@ -37,7 +38,7 @@ from lmms_eval.judge.templates import JudgeTemplate, load_template
 log = logging.getLogger(__name__)
 
 JUDGE_ERROR = "judge_error"
-DocLoader = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+DocLoader = Callable[[SampleRecord], Mapping[str, Any]]
 
 
 @dataclass
@@ -77,7 +78,7 @@ class _Item:
     error: str | None = None
 
 
-def _loggable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _loggable(messages: list[SampleRecord]) -> list[SampleRecord]:
     """Messages for the sample log: image data replaced by a short hash."""
     out = []
     for msg in messages:
@@ -114,12 +115,8 @@ def _image_url(spec: JudgeSpec, doc: Mapping[str, Any]) -> str | None:
     return image_url(media_part("image", doc[spec.image]))  # type: ignore[arg-type]
 
 
-def _judgeable(record: Mapping[str, Any]) -> bool:
-    return (
-        record.get("status") in ("ok", JUDGE_ERROR)
-        and isinstance(record.get("filtered"), dict)
-        and record.get("scores") is not None
-    )
+def _judgeable(record: SampleRecord) -> bool:
+    return record.status in ("ok", JUDGE_ERROR) and isinstance(record.filtered, dict) and record.scores is not None
 
 
 class JudgeStage:
@@ -174,20 +171,21 @@ class JudgeStage:
             self.cache.close()
 
     # ---- planning ---------------------------------------------------------------------------
-    def _doc(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _doc(self, record: SampleRecord) -> Mapping[str, Any]:
         if self.doc_loader is not None:
             return self.doc_loader(record)
-        return record.get("doc") or {}
+        return record.doc or {}
 
-    def _plan(self, records: list[dict[str, Any]]) -> list[_Item]:
+    def _plan(self, records: list[SampleRecord]) -> list[_Item]:
         items: list[_Item] = []
         metric = self.spec.metric_name
         for index, record in enumerate(records):
             if not _judgeable(record):
                 continue
-            if record.get("status") == JUDGE_ERROR:
-                record.update(status="ok", error=None)
-            scores = record["scores"]
+            if record.status == JUDGE_ERROR:
+                record.status, record.error = "ok", None
+            scores = record.scores
+            assert scores is not None
             for key in [k for k in scores if k.split(",", 1)[0] == metric]:
                 del scores[key]
             try:
@@ -197,29 +195,28 @@ class JudgeStage:
                     _Item(index, "*", error=f"cannot load the document for the judge: {type(exc).__name__}: {exc}")
                 )
                 continue
-            wanted = self.spec.filters or list(record["filtered"])
+            wanted = self.spec.filters or list(record.filtered or {})
             for filter_name in wanted:
                 items.append(self._plan_one(index, record, doc, filter_name))
         return items
 
-    def _plan_one(self, index: int, record: dict[str, Any], doc: Mapping[str, Any], filter_name: str) -> _Item:
+    def _plan_one(self, index: int, record: SampleRecord, doc: Mapping[str, Any], filter_name: str) -> _Item:
         item = _Item(index, filter_name, doc=doc)
-        if filter_name not in record["filtered"]:
-            item.error = f"filter {filter_name!r} named in judge.filters is not among {sorted(record['filtered'])}"
+        filtered = record.filtered or {}
+        if filter_name not in filtered:
+            item.error = f"filter {filter_name!r} named in judge.filters is not among {sorted(filtered)}"
             return item
-        prediction = record["filtered"][filter_name]
+        prediction = filtered[filter_name]
         try:
             if self.spec.cascade:
-                outcome = grading.rule_decision(
-                    self.spec, prediction, record.get("target"), doc, record.get("scores"), filter_name
-                )
+                outcome = grading.rule_decision(self.spec, prediction, record.target, doc, record.scores, filter_name)
                 item.rules = outcome.values
                 if outcome.decided(self.spec.judge_when):
                     item.stage = "rule"
                     if self.spec.type == "extract":
                         scorer = self.spec.scorer()
                         assert scorer is not None
-                        item.value = grading.metric_value(scorer, prediction, record.get("target"), doc)
+                        item.value = grading.metric_value(scorer, prediction, record.target, doc)
                     else:
                         item.value = 1.0 if outcome.passed else 0.0
                     item.verdict = "rule"
@@ -299,7 +296,7 @@ class JudgeStage:
                 await client.aclose()
 
     # ---- scoring ----------------------------------------------------------------------------
-    def _decide(self, item: _Item, record: dict[str, Any]) -> None:
+    def _decide(self, item: _Item, record: SampleRecord) -> None:
         if item.error is not None or item.stage == "rule":
             return
         failed = [c.error for c in item.calls if c.error is not None]
@@ -317,7 +314,7 @@ class JudgeStage:
         except Exception as exc:  # noqa: BLE001 - a scoring bug fails this sample, not the run
             item.error = f"judge scoring failed: {type(exc).__name__}: {exc}"
 
-    def _write(self, items: list[_Item], records: list[dict[str, Any]]) -> None:
+    def _write(self, items: list[_Item], records: list[SampleRecord]) -> None:
         metric = self.spec.metric_name
         by_record: dict[int, list[_Item]] = {}
         for item in items:
@@ -336,10 +333,11 @@ class JudgeStage:
                     "calls": [c.log_entry() for c in item.calls],
                 }
                 if item.error is None:
-                    record["scores"][f"{metric},{item.filter}"] = item.value
+                    assert record.scores is not None
+                    record.scores[f"{metric},{item.filter}"] = item.value
                 else:
                     errors.append(f"{item.filter}: {item.error}" if item.filter != "*" else item.error)
-            record["judge"] = {
+            record.judge = {
                 "type": self.spec.type,
                 "metric": metric,
                 "judge_model": self.config.model,
@@ -349,10 +347,9 @@ class JudgeStage:
                 "filters": per_filter,
             }
             if errors:
-                record["status"] = JUDGE_ERROR
-                record["error"] = "judge: " + "; ".join(errors)
+                record.fail(JUDGE_ERROR, "judge: " + "; ".join(errors))
 
-    async def run(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def run(self, records: list[SampleRecord]) -> list[SampleRecord]:
         """Judge ``records`` in place (see the module docstring) and return them."""
         items = self._plan(records)
         await self._run_calls(items)
@@ -361,18 +358,18 @@ class JudgeStage:
         self._write(items, records)
         return records
 
-    def run_sync(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run_sync(self, records: list[SampleRecord]) -> list[SampleRecord]:
         """Synchronous :meth:`run`."""
         return run_sync(self.run(records))
 
 
 async def judge_records(
-    records: list[dict[str, Any]],
+    records: list[SampleRecord],
     task_judge_spec: JudgeSpec | dict[str, Any],
     judge_config: JudgeConfig | str | dict[str, Any],
     cache: JudgeCache | str | None = None,
     **options: Any,
-) -> list[dict[str, Any]]:
+) -> list[SampleRecord]:
     """Engine entry point: judge one task's finished records in place and return them.
 
     ``options``: ``template_dir`` (the task's folder, for its templates), ``run_dir`` (default
@@ -388,17 +385,17 @@ async def judge_records(
 
 
 def judge_records_sync(
-    records: list[dict[str, Any]],
+    records: list[SampleRecord],
     task_judge_spec: JudgeSpec | dict[str, Any],
     judge_config: JudgeConfig | str | dict[str, Any],
     cache: JudgeCache | str | None = None,
     **options: Any,
-) -> list[dict[str, Any]]:
+) -> list[SampleRecord]:
     """Synchronous :func:`judge_records` (works inside a running event loop too)."""
     return run_sync(judge_records(records, task_judge_spec, judge_config, cache, **options))
 
 
-def judge_summary(records: list[Mapping[str, Any]]) -> dict[str, Any]:
+def judge_summary(records: list[SampleRecord]) -> dict[str, Any]:
     """Counts for the results: who decided each (sample, filter), errors, calls paid vs cached.
 
     Computed from the records alone, so ``lmms-eval score`` reports the same numbers.
@@ -417,14 +414,14 @@ def judge_summary(records: list[Mapping[str, Any]]) -> dict[str, Any]:
         "error_examples": [],
     }
     for record in records:
-        info = record.get("judge")
+        info = record.judge
         if not isinstance(info, dict):
             continue
         summary["samples"] += 1
         if info.get("status") == JUDGE_ERROR:
             summary["samples_with_judge_error"] += 1
             if len(summary["error_examples"]) < 5:
-                summary["error_examples"].append({"doc_id": record.get("doc_id"), "error": record.get("error")})
+                summary["error_examples"].append({"doc_id": record.doc_id, "error": record.error})
         for entry in (info.get("filters") or {}).values():
             summary["judged_items"] += 1
             if entry.get("error"):

@@ -32,15 +32,12 @@ import numpy as np
 from pydantic import Field
 
 from lmms_eval.api.errors import SampleError, UsageError
+from lmms_eval.api.model import ModelConfig
 from lmms_eval.api.request import Request
-from lmms_eval.models.hf_audio import (
-    AudioJob,
-    ChatAudioConfig,
-    ChatAudioModel,
-    chat_conversation,
-    request_label,
-    split_fixed,
-)
+from lmms_eval.models.families import FAMILIES, ModelFamily
+from lmms_eval.models.hf.audio import AudioPrompt, ChatAudioConfig, ChatAudioModel, split_fixed
+from lmms_eval.models.hf.base import Job
+from lmms_eval.models.hf.chat import chat_conversation
 
 MIN_TAIL_SECONDS = 0.05
 
@@ -55,14 +52,15 @@ class AeroConfig(ChatAudioConfig):
     max_audio_seconds: float = Field(900.0, gt=0, description="longest audio read in one prompt")
 
 
-class Aero(ChatAudioModel):
+class Aero(ChatAudioModel[AeroConfig]):
     """Aero-1-Audio: whole long recordings in one prompt as a list of 30 s chunks."""
 
     name: ClassVar[str] = "aero"
-    Config: ClassVar[type[AeroConfig]] = AeroConfig
+    Config: ClassVar[type[ModelConfig]] = AeroConfig
+    family: ClassVar[ModelFamily] = FAMILIES["aero"]
 
     def __init__(self, config: AeroConfig | None = None) -> None:
-        cfg = config if config is not None else self.Config()
+        cfg = config if config is not None else AeroConfig()
         if cfg.max_audio_seconds < cfg.chunk_seconds:
             raise UsageError("model 'aero': max_audio_seconds must be at least chunk_seconds")
         super().__init__(cfg)
@@ -75,33 +73,33 @@ class Aero(ChatAudioModel):
     def _chunks(self, wave: np.ndarray) -> tuple[list[np.ndarray], float]:
         return split_fixed(wave, self.rate, self.config.chunk_seconds, MIN_TAIL_SECONDS)
 
-    def request_jobs(self, index: int, request: Request) -> tuple[list[AudioJob], dict[str, Any]]:
-        cfg: AeroConfig = self.config
-        settings, waves, extra = self.read_request(request)
+    def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
+        cfg = self.config
+        waves, extra = self.read_request(request)
         # windows[k] = the clips of job k, one list of waveforms per audio part.
         windows, too_long = self.split_long(request, waves, cfg.max_audio_seconds, extra)
         if too_long:
             raise SampleError(
-                f"{request_label(request)}: audio {too_long[0]} is longer than max_audio_seconds="
+                f"{request.label()}: audio {too_long[0]} is longer than max_audio_seconds="
                 f"{cfg.max_audio_seconds:g} in a prompt with {len(waves)} clips; shorten the clips or raise "
                 f"max_audio_seconds"
             )
-        jobs: list[AudioJob] = []
+        prompts: list[AudioPrompt] = []
         dropped = 0.0
-        for k, parts in enumerate(windows):
+        for parts in windows:
             chunked = []
             for wave in parts:
                 chunks, lost = self._chunks(wave)
                 chunked.append(chunks)
                 dropped += lost
-            conversation = chat_conversation(
-                request.messages,
-                lambda n, chunked=chunked: [{"type": "audio_url", "audio": "placeholder"} for _ in chunked[n]],
-            )
+
+            def entries(n: int, chunked: list[list[np.ndarray]] = chunked) -> list[dict[str, Any]]:
+                return [{"type": "audio_url", "audio": "placeholder"} for _ in chunked[n]]
+
+            conversation = chat_conversation(request.messages, entries)
             prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-            clips = [chunk for chunks in chunked for chunk in chunks]
-            jobs.append(AudioJob(index, k, prompt, clips, settings))
+            prompts.append(AudioPrompt(prompt, [chunk for chunks in chunked for chunk in chunks]))
         if dropped:
             extra["dropped_tail_s"] = round(dropped, 4)
-        extra["audio_chunks"] = sum(len(j.clips) for j in jobs)
-        return jobs, extra
+        extra["audio_chunks"] = sum(len(p.clips) for p in prompts)
+        return self.jobs_of(index, request, prompts), extra

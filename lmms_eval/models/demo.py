@@ -9,9 +9,11 @@ prints real scores. Each engine is loaded the first time a request needs it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
+from lmms_eval.media import MediaSpec
 
 
 class OfflineDemoConfig(ModelConfig):
@@ -20,18 +22,23 @@ class OfflineDemoConfig(ModelConfig):
     ocr_threads: int | None = None
 
 
-class OfflineDemo(Model):
-    name = "demo"
-    modalities = frozenset({"audio", "image", "text"})
-    Config = OfflineDemoConfig
+class OfflineDemo(Model[OfflineDemoConfig]):
+    name: ClassVar[str] = "demo"
+    modalities: ClassVar[frozenset[str]] = frozenset({"audio", "image", "text"})
+    Config: ClassVar[type[ModelConfig]] = OfflineDemoConfig
     max_batch_size = 1
 
     def __init__(self, config: OfflineDemoConfig | None = None) -> None:
         super().__init__(config)
-        self._asr: Model | None = None
-        self._ocr: Model | None = None
+        self._asr: Model[Any] | None = None
+        self._ocr: Model[Any] | None = None
 
-    def _engine_for(self, request: Request) -> Model | None:
+    @property
+    def media_spec(self) -> MediaSpec:
+        """Both engines' media, decoded ahead: audio at PocketSphinx's 16 kHz, images to RGB."""
+        return MediaSpec(images=True, audio=True, audio_rate=16000)
+
+    def _engine_for(self, request: Request) -> Model[Any] | None:
         if request.audios():
             if self._asr is None:
                 from lmms_eval.models.pocketsphinx_asr import PocketSphinxASR

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from lmms_eval.api.errors import UsageError
-from lmms_eval.models.hf_common import HFConfig, HFProcessorModel
+from lmms_eval.api.model import ModelConfig
+from lmms_eval.models.hf.vision import HFConfig, HFProcessorModel
 
 AUTO_CLASSES = ("AutoModelForImageTextToText", "AutoModelForMultimodalLM", "AutoModelForCausalLM")
 
@@ -24,8 +25,6 @@ class HFChatConfig(HFConfig):
     """Model args of :class:`HFChat`."""
 
     model_class: str = "auto"
-    max_frames: int | None = 32
-    fps: float | None = None
 
 
 def pick_model_class(config: Any, trust_remote_code: bool = False) -> Any:
@@ -46,7 +45,7 @@ def pick_model_class(config: Any, trust_remote_code: bool = False) -> Any:
 PROCESSOR_PARTS = {"image_processor": "image", "video_processor": "video", "feature_extractor": "audio"}
 
 
-class HFChat(HFProcessorModel):
+class HFChat(HFProcessorModel[HFChatConfig]):
     """Any chat-templated ``transformers`` model with an ``AutoProcessor``.
 
     The media a checkpoint takes follow from its processor: an image processor means images,
@@ -56,7 +55,7 @@ class HFChat(HFProcessorModel):
 
     name: ClassVar[str] = "hf_chat"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "video", "audio"})
-    Config: ClassVar[type[HFConfig]] = HFChatConfig
+    Config: ClassVar[type[ModelConfig]] = HFChatConfig
 
     def __init__(self, config: HFChatConfig | None = None) -> None:
         super().__init__(config)
@@ -72,7 +71,7 @@ class HFChat(HFProcessorModel):
     def model_class(self) -> Any:
         import transformers
 
-        cfg: HFChatConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         if cfg.model_class != "auto":
             cls = getattr(transformers, cfg.model_class, None)
             if cls is None:

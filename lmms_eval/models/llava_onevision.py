@@ -12,22 +12,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from lmms_eval.models.hf_common import HFConfig, HFProcessorModel
+from lmms_eval.api.model import ModelConfig
+from lmms_eval.models.families import FAMILIES, ModelFamily
+from lmms_eval.models.hf.vision import HFConfig, HFProcessorModel, VisionConfigT
 
 
-class LlavaOneVisionConfig(HFConfig):
-    """Model args of :class:`LlavaOneVision`."""
-
-    max_frames: int | None = 32
-    fps: float | None = None
-
-
-class LlavaOneVision(HFProcessorModel):
+class LlavaOneVision(HFProcessorModel[VisionConfigT]):
     """LLaVA-OneVision: images (single and multi) and video."""
 
     name: ClassVar[str] = "llava_onevision"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
-    Config: ClassVar[type[HFConfig]] = LlavaOneVisionConfig
+    Config: ClassVar[type[ModelConfig]] = HFConfig
+    family: ClassVar[ModelFamily] = FAMILIES["llava_onevision"]
 
     def model_class(self) -> Any:
         from transformers import LlavaOnevisionForConditionalGeneration

@@ -1,52 +1,40 @@
 """LLaVA-Video through the ``transformers`` LLaVA-OneVision classes.
 
 For the ``llava-hf/LLaVA-Video-*-hf`` checkpoints (``LlavaOnevisionForConditionalGeneration``).
-Frames are chosen the way LLaVA-Video's own evaluation does: one frame every
-``round(native_fps / video_fps)`` frames (``video_fps=1`` by default: 1 frame per second);
-when that gives more than ``max_frames_num`` frames, or ``force_sample=true``, exactly
-``max_frames_num`` frames spread uniformly over the whole video instead
-(``numpy.linspace(0, total - 1, max_frames_num)`` truncated to integers). Set ``video_fps=none``
-for plain uniform sampling. ``add_time_instruction=true`` adds LLaVA-Video's sentence telling
-the model the video length and the time of each sampled frame, right after the video.
+Frames are chosen the way LLaVA-Video's own evaluation does (the ``llava_video`` family's stride
+rule in :func:`lmms_eval.media.sample_frame_indices`): one frame every ``round(native_fps / fps)``
+frames (``fps=1`` by default: 1 frame per second); when that gives more than ``max_frames``
+frames (64 by default), or ``force_sample=true``, exactly ``max_frames`` frames spread uniformly
+over the whole video instead. Set ``fps=none`` for plain uniform sampling.
+``add_time_instruction=true`` adds LLaVA-Video's sentence telling the model the video length and
+the time of each sampled frame, right after the video.
 
-Example: ``--model llava_vid --model_args pretrained=llava-hf/LLaVA-Video-7B-Qwen2-hf,max_frames_num=64``
+Example: ``--model llava_vid --model_args pretrained=llava-hf/LLaVA-Video-7B-Qwen2-hf,max_frames=64``
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
+from pydantic import Field
 
-from lmms_eval.api.messages import Video
-from lmms_eval.models.hf_common import ChatInput, HFConfig, VideoClip, load_video
+from lmms_eval.api.model import ModelConfig
+from lmms_eval.media import FrameSampling, VideoClip
+from lmms_eval.models.families import FAMILIES, ModelFamily
+from lmms_eval.models.hf.chat import ChatInput
+from lmms_eval.models.hf.vision import HFConfig
 from lmms_eval.models.llava_onevision import LlavaOneVision
+
+LLAVA_VIDEO = FAMILIES["llava_video"]
 
 
 class LlavaVidConfig(HFConfig):
     """Model args of :class:`LlavaVid`."""
 
-    max_frames_num: int = 64
-    video_fps: float | None = 1.0
+    max_frames: int | None = Field(LLAVA_VIDEO.default_max_frames, ge=1)
+    fps: float | None = Field(LLAVA_VIDEO.default_fps, gt=0)
     force_sample: bool = False
     add_time_instruction: bool = False
-
-
-def llava_video_indices(
-    total: int, native_fps: float | None, video_fps: float | None, max_frames: int | None, force_sample: bool
-) -> list[int]:
-    """LLaVA-Video's frame choice: every ``round(native_fps / video_fps)``-th frame, or
-    ``max_frames`` uniform frames when that is too many (or ``force_sample``)."""
-    if total <= 0:
-        return []
-    if video_fps and native_fps:
-        step = max(1, int(round(native_fps / video_fps)))
-        indices = list(range(0, total, step))
-    else:
-        indices = list(range(total))
-    if max_frames and (len(indices) > max_frames or force_sample):
-        indices = np.linspace(0, total - 1, max_frames, dtype=int).tolist()
-    return indices
 
 
 def time_instruction(clip: VideoClip) -> str | None:
@@ -62,24 +50,21 @@ def time_instruction(clip: VideoClip) -> str | None:
     )
 
 
-class LlavaVid(LlavaOneVision):
+class LlavaVid(LlavaOneVision[LlavaVidConfig]):
     """LLaVA-Video (video-first LLaVA-OneVision checkpoints); images work too."""
 
     name: ClassVar[str] = "llava_vid"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "video"})
-    Config: ClassVar[type[HFConfig]] = LlavaVidConfig
+    Config: ClassVar[type[ModelConfig]] = LlavaVidConfig
+    family: ClassVar[ModelFamily] = LLAVA_VIDEO
+    renamed_args: ClassVar[dict[str, str]] = {"max_frames_num": "max_frames", "video_fps": "fps"}
 
-    def load_clip(self, video: Video) -> VideoClip:
-        cfg: LlavaVidConfig = self.config  # type: ignore[assignment]
-
-        def picker(total: int, native: float | None, target: float | None, limit: int | None) -> list[int]:
-            return llava_video_indices(total, native, target, limit, cfg.force_sample)
-
-        return load_video(video, fps=cfg.video_fps, max_frames=cfg.max_frames_num, picker=picker)
+    def frame_sampling(self) -> FrameSampling:
+        cfg = self.config
+        return FrameSampling(fps=cfg.fps, max_frames=cfg.max_frames, mode="stride", force_count=cfg.force_sample)
 
     def edit_chat(self, chat: ChatInput, clips: list[VideoClip]) -> None:
-        cfg: LlavaVidConfig = self.config  # type: ignore[assignment]
-        if not cfg.add_time_instruction or not clips:
+        if not self.config.add_time_instruction or not clips:
             return
         k = 0
         for msg in chat.messages:

@@ -10,15 +10,15 @@ The key is read from the environment variable named by ``api_key_env`` (default
 ``OPENAI_API_KEY``); a self-hosted ``base_url`` may run without one. Images are sent as
 ``data:`` URLs, audio as ``input_audio`` (WAV/MP3, base64), video as a list of frames (images).
 
-Generation parameters map one to one, with nothing added: ``max_new_tokens`` -> ``max_tokens``
-(or ``max_completion_tokens`` with ``max_tokens_param=max_completion_tokens``), ``temperature``,
-``top_p``, ``until`` -> ``stop``, ``seed``, ``presence_penalty``, ``frequency_penalty``;
-a reply is cut before the first ``stop`` string as the OpenAI API specifies (some servers
-return it); ``do_sample=False`` means greedy, sent as ``temperature=0``; ``top_k``, ``min_p`` and
-``repetition_penalty`` go in ``extra_body`` (vLLM/SGLang extensions); ``num_beams > 1`` cannot be
-served and fails the sample. A key the API has no counterpart for is left out and logged once.
-Parameters absent from the task and the command line are not sent, so the server's own
-defaults apply (record them in ``--model_args extra_body={...}`` if you rely on them).
+Generation parameters map through ``GenerationParams.to_openai``: greedy unless the task or
+``--gen_kwargs`` asks for sampling, and greedy is sent explicitly as ``temperature=0`` (a
+server's default sampling never applies); ``max_new_tokens`` -> ``max_tokens`` (or
+``max_completion_tokens`` with ``max_tokens_param=max_completion_tokens``), ``until`` -> ``stop``
+(and a reply is cut before the first stop string, as the OpenAI API specifies; some servers
+return it), ``seed``, penalties; ``top_k``, ``min_p`` and ``repetition_penalty`` go in
+``extra_body`` (vLLM/SGLang extensions); ``num_beams > 1`` cannot be served and stops the run
+with a one-line error. Videos are sampled by the media layer (``max_frames``, ``fps``) into the
+same frames every adapter gets, decoded ahead of the calls by the engine's worker pool.
 
 Requests of a batch run concurrently (at most ``max_concurrency`` in flight); 429/5xx/timeouts/
 connection errors are retried with exponential backoff; a request that still fails returns a
@@ -30,22 +30,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lmms_eval.api.errors import SampleError
+from lmms_eval.api.errors import LmmsEvalError
+from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
 from lmms_eval.clients.endpoint import EndpointConfig
 from lmms_eval.clients.loop import LoopThread
 from lmms_eval.clients.media import to_openai_messages
 from lmms_eval.clients.openai_chat import AsyncChatClient, ChatResult, UsageMeter
+from lmms_eval.media import FrameSampling, MediaSpec
 
 log = logging.getLogger(__name__)
-
-_PASS_THROUGH = ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty", "logit_bias")
-_EXTRA_BODY = ("top_k", "min_p", "repetition_penalty")
 
 
 class OpenAICompatConfig(ModelConfig, EndpointConfig):
@@ -55,90 +54,56 @@ class OpenAICompatConfig(ModelConfig, EndpointConfig):
     max_concurrency: int = Field(8, ge=1, description="requests in flight at once")
     image_format: Literal["png", "jpeg"] = Field("png", description="encoding for in-memory images")
     jpeg_quality: int = Field(95, ge=1, le=100)
-    video_max_frames: int | None = Field(32, ge=1, description="cap on frames sent per video")
+    max_frames: int | None = Field(32, ge=1, description="at most this many frames sent per video")
+    fps: float | None = Field(None, gt=0, description="frames per second of video time to send")
+    video_backend: str | None = None
 
 
-def map_gen_kwargs(
-    gen_kwargs: dict[str, Any], max_tokens_param: str = "max_tokens"
-) -> tuple[dict[str, Any], list[str]]:
-    """Task generation kwargs -> chat-completions parameters, and the keys that had no counterpart.
-
-    Raises :class:`SampleError` for settings an OpenAI-style API cannot serve (beam search).
-    """
-    params: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    ignored: list[str] = []
-    for key, value in gen_kwargs.items():
-        if value is None:
-            continue
-        if key in ("max_new_tokens", "max_tokens", "max_completion_tokens"):
-            params[max_tokens_param] = int(value)
-        elif key == "until":
-            stops = [value] if isinstance(value, str) else [str(s) for s in value]
-            if stops:
-                params["stop"] = stops
-        elif key in _PASS_THROUGH:
-            params[key] = value
-        elif key in _EXTRA_BODY:
-            extra[key] = value
-        elif key == "num_beams":
-            if int(value) > 1:
-                raise SampleError(f"num_beams={value}: beam search is not available through an OpenAI-compatible API")
-        elif key == "do_sample":
-            continue  # handled below
-        else:
-            ignored.append(key)
-    if gen_kwargs.get("do_sample") is False:
-        params["temperature"] = 0.0
-    if extra:
-        params["extra_body"] = extra
-    return params, ignored
-
-
-class OpenAICompat(Model):
+class OpenAICompat(Model[OpenAICompatConfig]):
     """Adapter for OpenAI-compatible chat-completions servers (see the module docstring)."""
 
-    name = "openai_compat"
-    modalities = frozenset({"text", "image", "audio", "video"})
-    Config = OpenAICompatConfig
+    name: ClassVar[str] = "openai_compat"
+    modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "audio", "video"})
+    Config: ClassVar[type[ModelConfig]] = OpenAICompatConfig
+    renamed_args: ClassVar[dict[str, str]] = {"video_max_frames": "max_frames"}
 
     def __init__(self, config: OpenAICompatConfig | None = None) -> None:
         super().__init__(config)
-        cfg: OpenAICompatConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         self.max_concurrency = cfg.max_concurrency
-        self.max_batch_size = cfg.max_concurrency * 4
         self.meter = UsageMeter()
         self.client = AsyncChatClient(cfg.client_settings(cfg.max_concurrency), self.meter)
         self._loop = LoopThread(name="openai_compat")
-        self._warned: set[str] = set()
+
+    @property
+    def media_spec(self) -> MediaSpec:
+        """Videos are decoded ahead (to frames); images and audio files go as their own bytes."""
+        cfg = self.config
+        return MediaSpec(video=FrameSampling(fps=cfg.fps, max_frames=cfg.max_frames), video_backend=cfg.video_backend)
 
     # ---- request building ---------------------------------------------------------------
     def build_call(self, request: Request) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """The OpenAI ``messages`` and parameters for one request."""
-        cfg: OpenAICompatConfig = self.config  # type: ignore[assignment]
-        params, ignored = map_gen_kwargs(request.gen_kwargs, cfg.max_tokens_param)
-        for key in ignored:
-            if key not in self._warned:
-                self._warned.add(key)
-                log.warning("openai_compat: generation kwarg %r has no OpenAI counterpart and is not sent", key)
+        cfg = self.config
+        params = request.params.to_openai(cfg.max_tokens_param)
         if cfg.extra_body:
             params["extra_body"] = {**cfg.extra_body, **params.get("extra_body", {})}
-        messages = to_openai_messages(request.messages, cfg.image_format, cfg.jpeg_quality, cfg.video_max_frames)
+        spec = self.media_spec
+        messages = to_openai_messages(
+            request.messages, cfg.image_format, cfg.jpeg_quality, spec.video, spec.video_backend
+        )
         return messages, params
 
     @staticmethod
-    def to_response(result: ChatResult, stop: list[str] | None = None) -> Response:
+    def to_response(result: ChatResult, params: GenerationParams) -> Response:
         """A client result -> the engine's :class:`Response` (errors stay errors).
 
-        The text is cut before the first ``stop`` string, as the OpenAI API specifies; some
+        The text is cut before the first stop string, as the OpenAI API specifies; some
         servers (``transformers serve``) return the stop string itself.
         """
         if not result.ok:
             return Response(error=result.error, latency_s=result.latency_s, extra={"attempts": result.attempts})
-        text = result.text or ""
-        for s in stop or []:
-            if s and s in text:
-                text = text[: text.index(s)]
+        text = params.cut(result.text or "")
         extra: dict[str, Any] = {"finish_reason": result.finish_reason, "attempts": result.attempts}
         if result.model:
             extra["served_model"] = result.model
@@ -152,17 +117,21 @@ class OpenAICompat(Model):
             extra=extra,
         )
 
-    async def _one(self, request: Request) -> Response:
+    async def _one(self, request: Request, batch_size: int) -> Response:
         try:
             messages, params = await asyncio.to_thread(self.build_call, request)
+        except LmmsEvalError:
+            raise  # e.g. generation parameters an API cannot serve: the user must fix them
         except Exception as exc:  # noqa: BLE001 - an unreadable input fails this sample only
             return Response.failed(f"cannot build the API request: {type(exc).__name__}: {exc}")
-        result = await self.client.chat(self.config.model, messages, params)  # type: ignore[attr-defined]
-        return self.to_response(result, params.get("stop"))
+        result = await self.client.chat(self.config.model, messages, params)
+        response = self.to_response(result, request.params)
+        response.batch_size = batch_size
+        return response
 
     async def agenerate(self, requests: Sequence[Request]) -> list[Response]:
         """Async :meth:`generate`: all requests concurrently, bounded by ``max_concurrency``."""
-        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+        return list(await asyncio.gather(*(self._one(r, len(requests)) for r in requests)))
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """One response per request, in order; failed requests carry ``error``."""

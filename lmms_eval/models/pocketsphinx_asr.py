@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from lmms_eval.api.errors import UsageError
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
+from lmms_eval.media import MediaSpec, load_audio
 
 SAMPLE_RATE = 16000
 
@@ -28,13 +29,17 @@ class PocketSphinxConfig(ModelConfig):
     dictionary: str | None = None
 
 
-class PocketSphinxASR(Model):
+class PocketSphinxASR(Model[PocketSphinxConfig]):
     """Transcribes each request's audio (all audio parts, in order, joined by spaces)."""
 
-    name = "pocketsphinx"
-    modalities = frozenset({"audio", "text"})
-    Config = PocketSphinxConfig
+    name: ClassVar[str] = "pocketsphinx"
+    modalities: ClassVar[frozenset[str]] = frozenset({"audio", "text"})
+    Config: ClassVar[type[ModelConfig]] = PocketSphinxConfig
     max_batch_size = 1
+
+    @property
+    def media_spec(self) -> MediaSpec:
+        return MediaSpec(audio=True, audio_rate=SAMPLE_RATE)
 
     def __init__(self, config: PocketSphinxConfig | None = None) -> None:
         super().__init__(config)
@@ -77,7 +82,7 @@ class PocketSphinxASR(Model):
                 continue
             start = time.perf_counter()
             try:
-                texts = [self.transcribe(a.load(SAMPLE_RATE)[0]) for a in audios]
+                texts = [self.transcribe(load_audio(a, SAMPLE_RATE, request.label())[0]) for a in audios]
             except Exception as exc:  # noqa: BLE001 - an unreadable file is this sample's error
                 out.append(Response.failed(f"cannot read audio: {type(exc).__name__}: {exc}"))
                 continue

@@ -28,15 +28,12 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from lmms_eval.api.errors import SampleError
+from lmms_eval.api.model import ModelConfig
 from lmms_eval.api.request import Request
-from lmms_eval.models.hf_audio import (
-    AudioJob,
-    ChatAudioConfig,
-    ChatAudioModel,
-    apply_long_audio_policy,
-    chat_conversation,
-    request_label,
-)
+from lmms_eval.models.families import FAMILIES, ModelFamily
+from lmms_eval.models.hf.audio import AudioPrompt, ChatAudioConfig, ChatAudioModel, apply_long_audio_policy
+from lmms_eval.models.hf.base import Job
+from lmms_eval.models.hf.chat import chat_conversation
 
 
 class Qwen2AudioConfig(ChatAudioConfig):
@@ -46,23 +43,24 @@ class Qwen2AudioConfig(ChatAudioConfig):
     max_new_tokens: int | None = Field(1024, ge=1)
 
 
-class Qwen2Audio(ChatAudioModel):
+class Qwen2Audio(ChatAudioModel[Qwen2AudioConfig]):
     """Qwen2-Audio-Instruct: batched, left-padded greedy (or task-specified) generation."""
 
     name: ClassVar[str] = "qwen2_audio"
-    Config: ClassVar[type[Qwen2AudioConfig]] = Qwen2AudioConfig
+    Config: ClassVar[type[ModelConfig]] = Qwen2AudioConfig
+    family: ClassVar[ModelFamily] = FAMILIES["qwen2_audio"]
 
     def model_class(self) -> Any:
         from transformers import Qwen2AudioForConditionalGeneration
 
         return Qwen2AudioForConditionalGeneration
 
-    def request_jobs(self, index: int, request: Request) -> tuple[list[AudioJob], dict[str, Any]]:
-        cfg: Qwen2AudioConfig = self.config
-        settings, waves, extra = self.read_request(request)
+    def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
+        cfg = self.config
+        waves, extra = self.read_request(request)
         windows, too_long = self.split_long(request, waves, cfg.chunk_seconds, extra)
         if too_long:
-            where = request_label(request)
+            where = request.label()
             if cfg.long_audio != "truncate":
                 raise SampleError(
                     f"{where}: audio {too_long[0]} is longer than {cfg.chunk_seconds:g}s in a prompt with "
@@ -79,4 +77,4 @@ class Qwen2Audio(ChatAudioModel):
             extra["truncated_audio_s"] = round(cut, 3)
         conversation = chat_conversation(request.messages, lambda n: [{"type": "audio", "audio_url": f"audio_{n}"}])
         prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-        return [AudioJob(index, k, prompt, clips, settings) for k, clips in enumerate(windows)], extra
+        return self.jobs_of(index, request, [AudioPrompt(prompt, clips) for clips in windows]), extra

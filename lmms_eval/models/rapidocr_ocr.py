@@ -11,11 +11,12 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from lmms_eval.api.errors import UsageError
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
+from lmms_eval.media import MediaSpec, load_image
 
 
 class RapidOCRConfig(ModelConfig):
@@ -25,13 +26,17 @@ class RapidOCRConfig(ModelConfig):
     threads: int | None = None
 
 
-class RapidOCRReader(Model):
+class RapidOCRReader(Model[RapidOCRConfig]):
     """Reads all text in each request's images."""
 
-    name = "rapidocr"
-    modalities = frozenset({"image", "text"})
-    Config = RapidOCRConfig
+    name: ClassVar[str] = "rapidocr"
+    modalities: ClassVar[frozenset[str]] = frozenset({"image", "text"})
+    Config: ClassVar[type[ModelConfig]] = RapidOCRConfig
     max_batch_size = 1
+
+    @property
+    def media_spec(self) -> MediaSpec:
+        return MediaSpec(images=True)
 
     def __init__(self, config: RapidOCRConfig | None = None) -> None:
         super().__init__(config)
@@ -96,7 +101,7 @@ class RapidOCRReader(Model):
                 continue
             start = time.perf_counter()
             try:
-                text = " ".join(t for t in (self.read_text(img.load()) for img in images) if t)
+                text = " ".join(t for t in (self.read_text(load_image(img)) for img in images) if t)
             except Exception as exc:  # noqa: BLE001 - an unreadable image is this sample's error
                 out.append(Response.failed(f"cannot read image: {type(exc).__name__}: {exc}"))
                 continue

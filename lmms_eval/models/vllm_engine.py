@@ -4,10 +4,12 @@ Each request is rendered to a prompt with the checkpoint's own chat template (th
 ``transformers`` processor) and handed to ``vllm.LLM.generate`` as ``{"prompt", "multi_modal_data",
 "mm_processor_kwargs"}``: images as PIL images, videos as sampled ``(T, H, W, 3)`` uint8 frames
 (with their timing metadata, so the model's processor does not sample again), audio as
-``(waveform, sampling_rate)``. Generation parameters map 1:1 to ``SamplingParams``
-(:func:`sampling_params_kwargs`): nothing is added that the task did not ask for, except that a
-request with neither ``temperature`` nor ``do_sample`` decodes greedily, as the
-``transformers`` adapters do.
+``(waveform, sampling_rate)`` resampled to the processor's rate. Media are decoded by
+:mod:`lmms_eval.media` exactly as the ``transformers`` adapters decode them, with the model
+family's traits (:mod:`lmms_eval.models.families`, from the checkpoint's ``model_type`` or
+``family=``): a Qwen2.5-VL checkpoint gets the same frames here as through ``qwen2_5_vl``.
+Generation parameters map through ``GenerationParams.to_vllm``: greedy unless asked otherwise,
+sent as ``temperature=0``; beam search is refused.
 
 ``tensor_parallel_size`` shards one engine over GPUs; ``data_parallel_size`` > 1 starts that many
 independent engine processes, each on its own ``tensor_parallel_size`` GPUs, and splits every
@@ -27,31 +29,23 @@ import importlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from lmms_eval.api.errors import SampleError, UsageError
+from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
+from lmms_eval.media import FrameSampling, MediaSpec, VideoClip, load_audio, load_image, load_video
+from lmms_eval.models.families import GENERIC, ModelFamily, family, family_of_model_type
+from lmms_eval.models.hf.chat import to_hf_chat
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "vllm is not installed: pip install 'lmms_eval[vllm]'"
-
-# gen_kwargs key -> SamplingParams field, for keys that only change name.
-_RENAMES = {
-    "max_new_tokens": "max_tokens",
-    "max_gen_toks": "max_tokens",
-    "min_new_tokens": "min_tokens",
-    "top_p": "top_p",
-    "top_k": "top_k",
-    "repetition_penalty": "repetition_penalty",
-    "presence_penalty": "presence_penalty",
-    "frequency_penalty": "frequency_penalty",
-    "seed": "seed",
-}
-_warned: set[str] = set()
 
 
 def require_vllm() -> Any:
@@ -65,63 +59,12 @@ def require_vllm() -> Any:
 # --------------------------------------------------------------------------- pure conversion
 
 
-def sampling_params_kwargs(gen_kwargs: Mapping[str, Any], default_max_new_tokens: int) -> dict[str, Any]:
-    """Map task ``gen_kwargs`` to ``vllm.SamplingParams`` keyword arguments, 1:1.
-
-    * ``max_new_tokens`` -> ``max_tokens`` (the adapter's ``max_new_tokens`` when absent);
-    * ``temperature`` -> ``temperature``; ``do_sample=false`` -> ``temperature=0``; with
-      neither given -> ``temperature=0`` (greedy, the harness-wide convention);
-    * ``top_p``/``top_k``/``repetition_penalty``/``min_new_tokens``/``seed`` only when given;
-    * ``until`` -> ``stop`` (a list of strings);
-    * ``num_beams`` > 1 is refused (vLLM's ``SamplingParams`` has no beam search).
-    """
-    gk = dict(gen_kwargs or {})
-    out: dict[str, Any] = {}
-    for key, value in gk.items():
-        if value is None:
-            continue
-        if key in _RENAMES:
-            out[_RENAMES[key]] = value
-        elif key in ("temperature", "do_sample", "until", "num_beams"):
-            continue
-        elif key not in _warned:
-            _warned.add(key)
-            log.warning("gen_kwargs key %r has no vLLM SamplingParams counterpart; ignored", key)
-    out["max_tokens"] = int(out.get("max_tokens", default_max_new_tokens))
-    if out["max_tokens"] < 1:
-        raise UsageError(f"gen_kwargs max_new_tokens must be >= 1, got {out['max_tokens']}")
-    temperature, do_sample = gk.get("temperature"), gk.get("do_sample")
-    if temperature is not None and float(temperature) < 0:
-        raise UsageError(f"gen_kwargs temperature must be >= 0, got {temperature}")
-    if do_sample is not None and not do_sample:
-        out["temperature"] = 0.0
-    elif temperature is not None:
-        if do_sample and float(temperature) == 0:
-            raise UsageError("gen_kwargs do_sample=true with temperature=0 is contradictory; set temperature > 0")
-        out["temperature"] = float(temperature)
-    elif not do_sample:
-        out["temperature"] = 0.0
-    num_beams = gk.get("num_beams")
-    if num_beams is not None and int(num_beams) > 1:
-        raise UsageError(
-            "the vllm adapter does not do beam search (num_beams > 1); use an hf adapter or drop num_beams"
-        )
-    until = gk.get("until")
-    if until is not None:
-        stops = [until] if isinstance(until, str) else list(until)
-        if not all(isinstance(s, str) for s in stops):
-            raise UsageError(f"gen_kwargs 'until' must be a string or a list of strings, got {until!r}")
-        stops = [s for s in stops if s]
-        if stops:
-            out["stop"] = stops
-    return out
-
-
-def video_input(clip: Any, with_metadata: bool = True) -> Any:
-    """A sampled :class:`~lmms_eval.models.hf_common.VideoClip` as vLLM video data.
+def video_input(clip: VideoClip, fps_fallback: float | None = None, with_metadata: bool = True) -> Any:
+    """A sampled :class:`~lmms_eval.media.VideoClip` as vLLM video data.
 
     With ``with_metadata``: ``(frames, metadata)`` where metadata tells the model's processor
-    the source frame count, rate and which frames these are (and not to sample again).
+    the source frame count, rate (the family's fallback for frames given without one) and which
+    frames these are (and not to sample again).
     """
     if not with_metadata:
         return clip.frames
@@ -131,42 +74,48 @@ def video_input(clip: Any, with_metadata: bool = True) -> Any:
         "video_backend": clip.backend,
         "do_sample_frames": False,
     }
-    if clip.native_fps:
-        meta["fps"] = float(clip.native_fps)
-        meta["duration"] = float(clip.duration)
+    rate = clip.native_fps or fps_fallback
+    if rate:
+        meta["fps"] = float(rate)
+        meta["duration"] = float(clip.total_frames / rate)
     return clip.frames, meta
+
+
+def frame_sampling(traits: ModelFamily, fps: float | None, max_frames: int | None) -> FrameSampling:
+    """How a family samples videos, with the ``fps``/``max_frames`` model args."""
+    return FrameSampling(fps=fps, max_frames=max_frames, multiple_of=traits.frame_multiple, mode=traits.sampling_mode)
 
 
 def request_to_vllm_input(
     request: Request,
     render: Callable[[list[dict[str, Any]], bool], str],
+    spec: MediaSpec,
     *,
+    traits: ModelFamily = GENERIC,
     system_prompt: str | None = None,
-    fps: float | None = None,
-    max_frames: int | None = None,
-    frame_multiple: int = 1,
-    video_metadata: bool = True,
 ) -> dict[str, Any]:
     """Convert one request to a vLLM prompt dict ``{"prompt", "multi_modal_data"?, "mm_processor_kwargs"?}``.
 
     ``render(messages, continue_final)`` applies the model's chat template to HF-format chat
-    messages (media parts as ``{"type": "image"|"video"|"audio"}`` placeholders, in order).
+    messages (media parts as ``{"type": "image"|"video"|"audio"}`` placeholders, in order). Media
+    are decoded by :mod:`lmms_eval.media` with ``spec`` (the same calls the engine makes ahead of
+    time): videos sampled by the family's rule, audio resampled to the processor's rate.
     """
-    from lmms_eval.models.hf_common import load_video, to_hf_chat
-
     chat = to_hf_chat(request.messages, system_prompt)
     continue_final = bool(chat.messages) and chat.messages[-1]["role"] == "assistant"
     out: dict[str, Any] = {"prompt": render(chat.messages, continue_final)}
     mm: dict[str, list[Any]] = {}
+    where = request.label()
     if chat.images:
-        mm["image"] = [p.load() for p in chat.images]
+        mm["image"] = [load_image(p) for p in chat.images]
     if chat.videos:
-        clips = [load_video(v, fps=fps, max_frames=max_frames, multiple_of=frame_multiple) for v in chat.videos]
-        mm["video"] = [video_input(c, video_metadata) for c in clips]
-        if video_metadata:
+        sampling = spec.video or frame_sampling(traits, None, traits.default_max_frames)
+        clips = [load_video(v, sampling, spec.video_backend, where) for v in chat.videos]
+        mm["video"] = [video_input(c, traits.frames_fps_fallback, traits.video_metadata) for c in clips]
+        if traits.video_metadata:
             out["mm_processor_kwargs"] = {"do_sample_frames": False}
     if chat.audios:
-        mm["audio"] = [a.load() for a in chat.audios]
+        mm["audio"] = [load_audio(a, spec.audio_rate, where) for a in chat.audios]
     if mm:
         out["multi_modal_data"] = mm
     return out
@@ -195,18 +144,14 @@ def output_to_generated(output: Any) -> Generated:
     )
 
 
-def generated_to_response(gen: Generated, stops: Sequence[str], latency_s: float) -> Response:
+def generated_to_response(gen: Generated, params: GenerationParams, latency_s: float, batch_size: int) -> Response:
     """Build the :class:`Response`; text is cut at the first stop string (vLLM already drops it)."""
-    text = gen.text
-    for s in stops:
-        i = text.find(s)
-        if i != -1:
-            text = text[:i]
     return Response(
-        text=text,
+        text=params.cut(gen.text),
         prompt_tokens=gen.prompt_tokens,
         completion_tokens=gen.completion_tokens,
         latency_s=latency_s,
+        batch_size=batch_size,
         extra={"finish_reason": gen.finish_reason} if gen.finish_reason else {},
     )
 
@@ -384,8 +329,8 @@ class VLLMConfig(ModelConfig):
     pretrained: str
     revision: str | None = None
     dtype: str = "auto"
-    tensor_parallel_size: int = 1
-    data_parallel_size: int = 1
+    tensor_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(1, ge=1)
     gpu_memory_utilization: float | None = None
     max_model_len: int | None = None
     max_num_seqs: int | None = None
@@ -395,33 +340,34 @@ class VLLMConfig(ModelConfig):
     limit_mm_per_prompt: dict[str, int] | None = None
     mm_processor_kwargs: dict[str, Any] | None = None
     engine_kwargs: dict[str, Any] | None = None
-    batch_size: int = 256
+    batch_size: int | None = Field(256, ge=1)
+    """A cap on the requests per engine call (``--batch_size auto`` takes it)."""
     system_prompt: str | None = None
     chat_template: str | None = None
-    max_new_tokens: int = 1024
-    """Used when a task's gen_kwargs give no ``max_new_tokens``."""
-    max_frames: int | None = 32
-    fps: float | None = None
-    frame_multiple: int = 1
-    video_metadata: bool = True
+    max_new_tokens: int | None = Field(1024, ge=1)
+    """Used when a task's generation parameters give no ``max_new_tokens``."""
+    family: str = "auto"
+    """Model-family traits (frame multiple, sampling rule, fps fallback): auto = from the checkpoint's model_type."""
+    max_frames: int | None = Field(None, ge=1)
+    """At most this many frames per video (None: the family's default, 32)."""
+    fps: float | None = Field(None, gt=0)
+    video_backend: str | None = None
 
 
-class VLLM(Model):
+class VLLM(Model[VLLMConfig]):
     """Offline ``vllm.LLM`` engine for image/video/audio chat models."""
 
     name: ClassVar[str] = "vllm"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "video", "audio"})
     Config: ClassVar[type[ModelConfig]] = VLLMConfig
+    renamed_args: ClassVar[dict[str, str]] = {"frame_multiple": "family"}
 
     def __init__(self, config: VLLMConfig | None = None) -> None:
         super().__init__(config)
-        cfg: VLLMConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
         self.vllm = require_vllm()
-        for key in ("tensor_parallel_size", "data_parallel_size", "batch_size"):
-            if getattr(cfg, key) < 1:
-                raise UsageError(f"model 'vllm': {key} must be >= 1")
-        self.max_batch_size = cfg.batch_size
         self.template = self._load_template(cfg)
+        self.traits = self._family(cfg)
         kwargs = engine_kwargs(cfg)
         if cfg.data_parallel_size > 1:
             groups = dp_device_groups(
@@ -430,6 +376,19 @@ class VLLM(Model):
             self.engine: Any = ReplicaPool(cfg.data_parallel_size, kwargs, groups)
         else:
             self.engine = LocalEngine(kwargs)
+
+    def _family(self, cfg: VLLMConfig) -> ModelFamily:
+        if cfg.family != "auto":
+            return family(cfg.family)
+        from transformers import AutoConfig
+
+        try:
+            hf_config = AutoConfig.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+            )
+        except Exception:  # noqa: BLE001 - no readable config: no family traits
+            return GENERIC
+        return family_of_model_type(getattr(hf_config, "model_type", None))
 
     @staticmethod
     def _load_template(cfg: VLLMConfig) -> Any:
@@ -454,45 +413,63 @@ class VLLM(Model):
             raise UsageError(f"{cfg.pretrained}: no chat template; pass chat_template=<path to .jinja>")
         return proc
 
+    @property
+    def media_spec(self) -> MediaSpec:
+        cfg = self.config
+        extractor = getattr(self.template, "feature_extractor", None)
+        rate = getattr(extractor, "sampling_rate", None)
+        max_frames = cfg.max_frames or self.traits.default_max_frames
+        return MediaSpec(
+            images=True,
+            audio=True,
+            audio_rate=int(rate) if rate else None,
+            video=frame_sampling(self.traits, cfg.fps or self.traits.default_fps, max_frames),
+            video_backend=cfg.video_backend,
+        )
+
     def render(self, messages: list[dict[str, Any]], continue_final: bool) -> str:
-        return self.template.apply_chat_template(
-            messages, tokenize=False, add_generation_prompt=not continue_final, continue_final_message=continue_final
+        return str(
+            self.template.apply_chat_template(
+                messages,
+                tokenize=False,
+                add_generation_prompt=not continue_final,
+                continue_final_message=continue_final,
+            )
         )
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
-        cfg: VLLMConfig = self.config  # type: ignore[assignment]
+        cfg = self.config
+        spec = self.media_spec
         results: list[Response | None] = [None] * len(requests)
-        prompts, params, stops, where = [], [], [], []
+        prompts, sampling, params, where = [], [], [], []
         for i, request in enumerate(requests):
             try:
                 prompt = request_to_vllm_input(
-                    request,
-                    self.render,
-                    system_prompt=cfg.system_prompt,
-                    fps=cfg.fps,
-                    max_frames=cfg.max_frames,
-                    frame_multiple=cfg.frame_multiple,
-                    video_metadata=cfg.video_metadata,
+                    request, self.render, spec, traits=self.traits, system_prompt=cfg.system_prompt
                 )
             except (SampleError, OSError, ValueError) as exc:
                 results[i] = Response.failed(f"{type(exc).__name__}: {exc}")
                 continue
-            sp = sampling_params_kwargs(request.gen_kwargs, cfg.max_new_tokens)
+            request_params = request.params.with_default_max_new_tokens(self.default_max_new_tokens)
             prompts.append(prompt)
-            params.append(sp)
-            stops.append(sp.get("stop", []))
+            sampling.append(request_params.to_vllm(self.default_max_new_tokens or 1024))
+            params.append(request_params)
             where.append(i)
         if prompts:
             start = time.perf_counter()
-            generated = self.engine.generate(prompts, params)
-            elapsed = time.perf_counter() - start
-            for i, gen, stop in zip(where, generated, stops):
-                results[i] = generated_to_response(gen, stop, elapsed)
+            generated = self.engine.generate(prompts, sampling)
+            share = (time.perf_counter() - start) / len(prompts)
+            for i, gen, request_params in zip(where, generated, params):
+                results[i] = generated_to_response(gen, request_params, round(share, 4), len(prompts))
         return [r if r is not None else Response.failed("no output") for r in results]
 
     def describe(self) -> dict[str, Any]:
         out = super().describe()
-        out["resolved"] = {"vllm": getattr(self.vllm, "__version__", None), "engine_kwargs": engine_kwargs(self.config)}  # type: ignore[arg-type]
+        out["resolved"] = {
+            "vllm": getattr(self.vllm, "__version__", None),
+            "engine_kwargs": engine_kwargs(self.config),
+            "family": self.traits.name,
+        }
         return out
 
     def close(self) -> None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -38,16 +37,14 @@ import torch
 from transformers.models.whisper.tokenization_whisper import LANGUAGES, TO_LANGUAGE_CODE
 
 from lmms_eval.api.errors import SampleError, UsageError
-from lmms_eval.api.request import Request, Response
-from lmms_eval.models.hf_audio import load_request_audio, reject_other_media, request_label
-from lmms_eval.models.hf_common import (
-    GenSettings,
-    HFModel,
-    HFModelConfig,
-    input_device,
-    map_gen_kwargs,
-    truncate_at_stop,
-)
+from lmms_eval.api.generation import GenerationParams
+from lmms_eval.api.model import ModelConfig
+from lmms_eval.api.request import Request
+from lmms_eval.media import MediaSpec
+from lmms_eval.models.hf.audio import reject_other_media, request_audio
+from lmms_eval.models.hf.base import HFModel, HFModelConfig, Job
+from lmms_eval.models.hf.generation import Completion, to_device
+from lmms_eval.models.hf.placement import input_device
 
 INIT_TOKENS = 4  # <|startoftranscript|> <|lang|> <|task|> <|notimestamps|>
 
@@ -81,23 +78,22 @@ class WhisperArgs(HFModelConfig):
 class _Clip:
     """One request's audio as log-mel features (computed per clip, so batching cannot change them)."""
 
-    index: int
     features: np.ndarray
     seconds: float
-    plan: GenSettings
     long: bool
 
 
-class Whisper(HFModel):
+class Whisper(HFModel[WhisperArgs]):
     """Whisper ASR with short-form and long-form (sequential, > 30 s) decoding."""
 
     name: ClassVar[str] = "whisper"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "audio"})
-    Config: ClassVar[type[WhisperArgs]] = WhisperArgs
+    Config: ClassVar[type[ModelConfig]] = WhisperArgs
+    piece_joiner: ClassVar[str] = ""
 
     def __init__(self, config: WhisperArgs | None = None) -> None:
         super().__init__(config)
-        cfg: WhisperArgs = self.config
+        cfg = self.config
         self.processor = self.load_processor()
         self.extractor = self.processor.feature_extractor
         self.tokenizer = self.processor.tokenizer
@@ -146,13 +142,15 @@ class Whisper(HFModel):
         return language, cfg.task
 
     # ---- preparing ------------------------------------------------------------------------
-    def _clip(self, index: int, request: Request) -> _Clip:
+    @property
+    def media_spec(self) -> MediaSpec:
+        return MediaSpec(audio=True, audio_rate=self.rate)
+
+    def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
         reject_other_media(request, self.name)
-        waves = load_request_audio(request, self.rate)
+        waves = request_audio(request, self.rate)
         if len(waves) != 1:
-            raise SampleError(
-                f"{request_label(request)}: whisper transcribes exactly one audio per request, got {len(waves)}"
-            )
+            raise SampleError(f"{request.label()}: whisper transcribes exactly one audio per request, got {len(waves)}")
         wave = waves[0]
         long = len(wave) > self.window_samples
         if long:  # every frame, no 30 s cut
@@ -161,11 +159,11 @@ class Whisper(HFModel):
             )["input_features"][0]
         else:  # padded to the 30 s window, as in training
             feats = self.extractor(wave, sampling_rate=self.rate, return_tensors="np")["input_features"][0]
-        plan = map_gen_kwargs(request.gen_kwargs, self.config.max_new_tokens)
-        return _Clip(index, feats, len(wave) / self.rate, plan, long)
+        clip = _Clip(feats, len(wave) / self.rate, long)
+        return [Job(index, 0, self.params_of(request), float(feats.shape[-1]), clip, group=long)], {}
 
-    def _generate_kwargs(self, plan: GenSettings, long: bool) -> tuple[dict[str, Any], int | None]:
-        kwargs = plan.as_dict()
+    def _generate_kwargs(self, params: GenerationParams, long: bool) -> tuple[dict[str, Any], int | None]:
+        kwargs = params.to_transformers(self.default_max_new_tokens)
         # Whisper's generate reads ``temperature`` itself: 0 means greedy, > 0 sampling (and a
         # list means temperature fallback). ``do_sample`` follows from it.
         if kwargs.pop("do_sample", False):
@@ -188,58 +186,33 @@ class Whisper(HFModel):
         return kwargs, clamped
 
     # ---- generating -----------------------------------------------------------------------
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        """One response per request, in order; a request whose audio cannot be read fails alone."""
-        started = time.time()
-        responses: dict[int, Response] = {}
-        groups: dict[tuple, list[_Clip]] = {}
-        for i, request in enumerate(requests):
-            try:
-                clip = self._clip(i, request)
-            except SampleError as exc:
-                responses[i] = Response.failed(str(exc))
-                continue
-            groups.setdefault((clip.long, clip.plan), []).append(clip)
-        for (long, _), clips in groups.items():
-            clips.sort(key=lambda c: -c.features.shape[-1])
-            for start in range(0, len(clips), self.config.batch_size):
-                batch = clips[start : start + self.config.batch_size]
-                for clip, response in zip(batch, self._run(batch, long)):
-                    responses[clip.index] = response
-        share = round((time.time() - started) / max(1, len(requests)), 4)
-        for response in responses.values():
-            if response.error is None:
-                response.latency_s = share
-        return [responses[i] for i in range(len(requests))]
-
-    def _run(self, batch: Sequence[_Clip], long: bool) -> list[Response]:
-        frames = max(c.features.shape[-1] for c in batch)
-        feats = np.zeros((len(batch), batch[0].features.shape[0], frames), dtype=np.float32)
-        mask = np.zeros((len(batch), frames), dtype=np.int64)
-        for row, clip in enumerate(batch):
+    def run_batch(self, jobs: Sequence[Job]) -> list[Completion]:
+        clips: list[_Clip] = [job.inputs for job in jobs]
+        long = clips[0].long
+        frames = max(c.features.shape[-1] for c in clips)
+        feats = np.zeros((len(clips), clips[0].features.shape[0], frames), dtype=np.float32)
+        mask = np.zeros((len(clips), frames), dtype=np.int64)
+        for row, clip in enumerate(clips):
             feats[row, :, : clip.features.shape[-1]] = clip.features
             mask[row, : clip.features.shape[-1]] = 1
-        device = input_device(self.model)
-        inputs: dict[str, Any] = {"input_features": torch.from_numpy(feats).to(device, dtype=self.dtype)}
+        inputs: dict[str, Any] = {"input_features": torch.from_numpy(feats)}
         if long:
-            inputs["attention_mask"] = torch.from_numpy(mask).to(device)
-        plan = batch[0].plan
-        kwargs, clamped = self._generate_kwargs(plan, long)
+            inputs["attention_mask"] = torch.from_numpy(mask)
+        params = jobs[0].params
+        kwargs, clamped = self._generate_kwargs(params, long)
+        if params.sampling and params.seed is not None:
+            torch.manual_seed(params.seed)
         with torch.inference_mode():
-            output = self.model.generate(**inputs, **kwargs)
-        responses = []
-        for row, clip in enumerate(batch):
-            segments = output["segments"][row]
-            responses.append(self._response(clip, segments, clip.plan, long, clamped))
-        return responses
+            output = self.model.generate(**to_device(inputs, input_device(self.model), self.dtype), **kwargs)
+        return [self._completion(clip, output["segments"][row], params, clamped) for row, clip in enumerate(clips)]
 
-    def _response(
-        self, clip: _Clip, segments: list[dict[str, Any]], plan: GenSettings, long: bool, clamped: int | None
-    ) -> Response:
+    def _completion(
+        self, clip: _Clip, segments: list[dict[str, Any]], params: GenerationParams, clamped: int | None
+    ) -> Completion:
         tokens = [int(t) for seg in segments for t in seg["tokens"].tolist()]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-        extra: dict[str, Any] = {"audio_s": round(clip.seconds, 3), "long_form": long}
-        if long:
+        extra: dict[str, Any] = {"audio_s": round(clip.seconds, 3), "long_form": clip.long}
+        if clip.long:
             extra["covered_s"] = round(max((float(s["end"]) for s in segments), default=0.0), 2)
             extra["n_segments"] = len(segments)
         if self.config.return_timestamps:
@@ -253,10 +226,8 @@ class Whisper(HFModel):
             ]
         if clamped is not None:
             extra["max_new_tokens_per_window"] = clamped
-        if plan.ignored:
-            extra["ignored_gen_kwargs"] = list(plan.ignored)
-        return Response(
-            text=truncate_at_stop(text.strip(), plan.stop),
+        return Completion(
+            text=params.cut(text.strip()),
             prompt_tokens=math.ceil(clip.seconds * self.rate / self.extractor.hop_length / 2),
             completion_tokens=len(tokens),
             extra=extra,

@@ -2,7 +2,7 @@
 
 Local JSON Lines / JSON / CSV files are read with the standard library (fast start-up, low
 memory); everything else, hub datasets included, goes through ``datasets.load_dataset``.
-Rows of a hub dataset are decoded lazily, one at a time, when the evaluator asks for them.
+Rows of a hub dataset are read through Arrow in batches; their media stay encoded until read.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import csv
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lmms_eval.api.errors import DatasetError
+from lmms_eval.tasks.rows import LazyRow, media_features
 
 _LOCAL_BUILDERS = {"json": ("json", "jsonl"), "csv": ("csv",)}
 # dataset_kwargs keys that are ours (or lmms-eval's) and not load_dataset's.
@@ -31,6 +32,10 @@ class DocSource:
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         raise NotImplementedError
+
+    def rows(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """The documents at ``indices``, read together (one dataset read for all of them)."""
+        return [self[i] for i in indices]
 
     @property
     def columns(self) -> list[str]:
@@ -49,42 +54,61 @@ class ListSource(DocSource):
     """Documents held in memory (local files)."""
 
     def __init__(self, rows: list[dict[str, Any]], base_dir: str | None, info: dict[str, Any]) -> None:
-        self.rows = rows
+        self._rows = rows
         self.base_dir = base_dir
         self._info = info
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self._rows)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.rows[index]
+        return self._rows[index]
 
     @property
     def columns(self) -> list[str]:
-        return list(self.rows[0]) if self.rows else []
+        return list(self._rows[0]) if self._rows else []
 
     def info(self) -> dict[str, Any]:
         return dict(self._info)
 
     def processed(self, fn: Callable[[Any], Any]) -> DocSource:
-        out = fn(self.rows)
+        out = fn(self._rows)
         rows = list(out) if not isinstance(out, list) else out
         return ListSource(rows, self.base_dir, {**self._info, "processed": True})
 
 
 class HFSource(DocSource):
-    """A ``datasets.Dataset`` split, decoded row by row."""
+    """A ``datasets.Dataset`` split, read through Arrow with media columns left encoded.
+
+    Rows come back as :class:`~lmms_eval.tasks.rows.LazyRow`: plain columns as ``datasets`` gives
+    them, media columns (``Image``, ``Audio``, ``Video`` features, also inside lists) decoded only
+    when code reads them. So planning and prompt building never decode an image, and the media
+    layer decodes each medium once, from its bytes, when the model needs it.
+    """
 
     def __init__(self, dataset: Any, info: dict[str, Any]) -> None:
         self.dataset = dataset
         self._info = info
         self.base_dir = None
+        self.media_features = media_features(dataset.features)
+        self._arrow = dataset.with_format("arrow")
 
     def __len__(self) -> int:
         return len(self.dataset)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.dataset[int(index)]
+        return self.rows([int(index)])[0]
+
+    def rows(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        if not len(indices):
+            return []
+        first = int(indices[0])
+        contiguous = all(int(i) == first + k for k, i in enumerate(indices))
+        key: Any = slice(first, first + len(indices)) if contiguous else [int(i) for i in indices]
+        table = self._arrow[key]
+        if not self.media_features:
+            return table.to_pylist()
+        return [LazyRow(row, self.media_features) for row in table.to_pylist()]
 
     @property
     def columns(self) -> list[str]:

@@ -12,12 +12,14 @@ from functools import cached_property
 from typing import Any
 
 from lmms_eval.api.errors import ConfigError, DatasetError, SampleError, UsageError
+from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.messages import Message, Text, media_part
 from lmms_eval.api.metric import Metric
 from lmms_eval.api.registry import FILTERS, METRICS
-from lmms_eval.api.request import Request, estimate_cost, stable_id
+from lmms_eval.api.request import Request, stable_id
 from lmms_eval.api.task_config import TaskConfig, validate_config
 from lmms_eval.tasks import datasource
+from lmms_eval.tasks.rows import raw_value
 from lmms_eval.tasks.yaml_loader import (
     function_sources,
     load_yaml_with_includes,
@@ -60,7 +62,16 @@ class Task:
         config = validate_config(TaskConfig, resolved, path)
         task = cls(config, raw, path)
         _ = task.judge_spec  # validate the judge block now, naming this file
+        _ = task.base_params  # and the generation parameters
         return task
+
+    @cached_property
+    def base_params(self) -> GenerationParams:
+        """The task's ``generation_kwargs``, validated (unknown keys are a ConfigError naming the YAML)."""
+        try:
+            return GenerationParams.from_kwargs(self.config.generation_kwargs, f"{self.yaml_path}: generation_kwargs")
+        except UsageError as exc:
+            raise ConfigError(str(exc)) from None
 
     @cached_property
     def judge_spec(self) -> Any:
@@ -117,6 +128,10 @@ class Task:
 
     def doc(self, index: int) -> dict[str, Any]:
         return self.source[index]
+
+    def docs(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """The documents at ``indices``, read from the dataset together."""
+        return self.source.rows(indices)
 
     def doc_key(self, index: int, doc: dict[str, Any] | None) -> Any:
         """The doc id recorded in samples: ``doc_id_column`` if set, else the row index."""
@@ -184,7 +199,7 @@ class Task:
             return _call_with_optional_kwargs(value, doc, prompt_kwargs)
         if isinstance(value, str):
             if value in doc:
-                return doc[value]
+                return raw_value(doc, value)
             if "{{" in value or "{%" in value:
                 import jinja2
 
@@ -231,16 +246,9 @@ class Task:
             messages.insert(0, Message("system", [Text(cfg.system_prompt)]))
         return messages
 
-    def gen_kwargs(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The task's generation kwargs with CLI overrides. No stop string is invented.
-
-        Each request gets its own copy, so an adapter may mutate it freely.
-        """
-        out = dict(self.config.generation_kwargs)
-        out.update(overrides or {})
-        if isinstance(out.get("until"), str):
-            out["until"] = [out["until"]]
-        return out
+    def generation_params(self, overrides: dict[str, Any] | None = None) -> GenerationParams:
+        """The task's generation parameters with ``--gen_kwargs`` on top. No stop string is invented."""
+        return self.base_params.merged(overrides, f"--gen_kwargs (task {self.name})")
 
     def request_id(self, index: int, doc: dict[str, Any] | None, repeat: int) -> str:
         """The stable id of (document, repeat) under this task's config."""
@@ -252,20 +260,19 @@ class Task:
         doc: dict[str, Any],
         repeat: int,
         model_name: str | None,
-        gen_overrides: dict[str, Any] | None,
+        params: GenerationParams | None = None,
         request_id: str | None = None,
     ) -> Request:
+        """The request for one (document, repeat); ``params`` default to the task's own."""
         messages = self.build_messages(doc, model_name)
         doc_id = self.doc_key(index, doc)
         return Request(
             task=self.name,
             doc_id=doc_id,
             messages=messages,
-            gen_kwargs=self.gen_kwargs(gen_overrides),
+            params=params if params is not None else self.base_params,
             repeat=repeat,
             id=request_id or stable_id(self.config_hash, doc_id, repeat),
-            cost=estimate_cost(messages),
-            metadata={"index": index},
         )
 
     # ---- scoring ------------------------------------------------------------------------

@@ -17,12 +17,11 @@ pytest.importorskip("transformers")
 from tiny_audio import RATE, build_aero_stand_in, build_tiny_qwen2_audio, build_tiny_whisper, chirps, noise, tone  # noqa: E402
 
 from lmms_eval.api.errors import SampleError, UsageError  # noqa: E402
+from lmms_eval.api.generation import GenerationParams  # noqa: E402
 from lmms_eval.api.messages import Audio, Image, Message, Text  # noqa: E402
 from lmms_eval.api.request import Request  # noqa: E402
-from lmms_eval.models import (
-    hf_audio,  # noqa: E402
-    hf_common,  # noqa: E402
-)
+from lmms_eval.models.hf import audio as hf_audio  # noqa: E402
+from lmms_eval.models.hf.chat import chat_conversation  # noqa: E402
 
 PROMPT = "Transcribe the audio into text."
 
@@ -33,7 +32,7 @@ def req(*waves: np.ndarray, doc: int = 0, text: str = PROMPT, rate: int = RATE, 
         task="tiny",
         doc_id=doc,
         messages=[Message("user", [*parts, Text(text)])],
-        gen_kwargs={"max_new_tokens": 6, **gen_kwargs},
+        params=GenerationParams.from_kwargs({"max_new_tokens": 6, **gen_kwargs}),
     )
 
 
@@ -44,7 +43,7 @@ def corrupt_request(tmp_path, doc: int) -> Request:
         task="tiny",
         doc_id=doc,
         messages=[Message("user", [Audio(path=str(bad)), Text(PROMPT)])],
-        gen_kwargs={"max_new_tokens": 6},
+        params=GenerationParams(max_new_tokens=6),
     )
 
 
@@ -53,31 +52,6 @@ def texts(responses) -> list[str]:
 
 
 # ---- shared helpers (no model) ----------------------------------------------------------------
-
-
-def test_map_gen_kwargs_greedy_by_default_and_sampling_on_request():
-    # The audio adapters use the shared hf_common mapping (one implementation for every HF adapter).
-    greedy = hf_common.map_gen_kwargs({"max_new_tokens": 5, "temperature": 0, "top_p": 0.9, "until": ["\n\n"]}, 99)
-    g = greedy.as_dict()
-    assert g["do_sample"] is False and g["max_new_tokens"] == 5
-    assert g["temperature"] is None and g["top_p"] is None and g["top_k"] is None  # cleared, not 0.9
-    assert greedy.stop == ("\n\n",)
-    sample = hf_common.map_gen_kwargs({"temperature": 0.7, "top_p": 0.9, "num_beams": 2, "foo": 1}, 99)
-    s = sample.as_dict()
-    assert s["do_sample"] is True and s["temperature"] == 0.7 and s["top_p"] == 0.9
-    assert s["num_beams"] == 2 and s["max_new_tokens"] == 99
-    assert sample.ignored == ("foo",)
-    assert "max_new_tokens" not in hf_common.map_gen_kwargs({}, None).as_dict()
-    assert hf_common.map_gen_kwargs({"until": "###"}, 1).stop == ("###",)
-
-
-def test_truncate_and_completion_lengths():
-    import torch
-
-    assert hf_common.truncate_at_stop("a b\n\nc###d", ["###", "\n\n"]) == "a b"
-    assert hf_common.truncate_at_stop("abc", []) == "abc"
-    rows = torch.tensor([[5, 6, 2, 0, 0], [5, 6, 7, 8, 9], [2, 0, 0, 0, 0]])
-    assert hf_common.completion_lengths(rows, [2]) == [3, 5, 1]
 
 
 def test_split_helpers_cover_the_whole_wave():
@@ -103,14 +77,14 @@ def test_long_audio_policy():
     assert len(short) == 1 and info == {}
 
 
-def test_load_request_audio_resamples_and_names_bad_samples(tmp_path):
+def test_request_audio_resamples_and_names_bad_samples(tmp_path):
     r = req(tone(2.0, rate=8000), rate=8000)
-    (wave,) = hf_audio.load_request_audio(r, 16000)
+    (wave,) = hf_audio.request_audio(r, 16000)
     assert wave.dtype == np.float32 and abs(len(wave) - 32000) <= 1
-    with pytest.raises(SampleError, match=r"tiny doc 7, audio 0 \(.*corrupt.wav\): cannot read"):
-        hf_audio.load_request_audio(corrupt_request(tmp_path, 7), 16000)
+    with pytest.raises(SampleError, match=r"tiny doc 7, audio 0: .*corrupt.wav"):
+        hf_audio.request_audio(corrupt_request(tmp_path, 7), 16000)
     with pytest.raises(SampleError, match="empty"):
-        hf_audio.load_request_audio(req(np.zeros(0, np.float32)), 16000)
+        hf_audio.request_audio(req(np.zeros(0, np.float32)), 16000)
 
 
 def test_chat_conversation_expands_audio_parts_in_place():
@@ -118,7 +92,7 @@ def test_chat_conversation_expands_audio_parts_in_place():
         Message("system", [Text("Be brief.")]),
         Message("user", [Text("First:"), Audio(array=tone(1)), Text("Second:"), Audio(array=tone(1))]),
     ]
-    conv = hf_audio.chat_conversation(messages, lambda n: [{"type": "audio", "n": n}] * (n + 1))
+    conv = chat_conversation(messages, lambda n: [{"type": "audio", "n": n}] * (n + 1))
     assert conv[0] == {"role": "system", "content": "Be brief."}
     assert [c.get("n", c.get("text")) for c in conv[1]["content"]] == ["First:", 0, "Second:", 1, 1]
 
@@ -324,12 +298,12 @@ def test_whisper_language_and_task_arguments(whisper):
 
 def test_whisper_decoding_kwargs(whisper):
     # Whisper's generate reads ``temperature`` itself: anything > 0 samples, so greedy must send 0.
-    greedy, _ = whisper._generate_kwargs(hf_common.map_gen_kwargs({"top_p": 0.5}, None), long=False)
+    greedy, _ = whisper._generate_kwargs(GenerationParams(top_p=0.5), long=False)
     assert greedy["temperature"] == 0.0 and "do_sample" not in greedy and "top_p" not in greedy
     assert greedy["return_timestamps"] is True and greedy["language"] == "en"
-    sample, _ = whisper._generate_kwargs(hf_common.map_gen_kwargs({"temperature": 0.4}, None), long=True)
+    sample, _ = whisper._generate_kwargs(GenerationParams(temperature=0.4), long=True)
     assert sample["temperature"] == 0.4 and sample["condition_on_prev_tokens"] is False
-    capped, clamped = whisper._generate_kwargs(hf_common.map_gen_kwargs({"max_new_tokens": 4096}, None), long=True)
+    capped, clamped = whisper._generate_kwargs(GenerationParams(max_new_tokens=4096), long=True)
     assert capped["max_new_tokens"] == clamped == 448 - 4
 
 

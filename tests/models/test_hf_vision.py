@@ -25,85 +25,61 @@ sys.path.insert(0, os.path.dirname(__file__))
 import tiny_vision as tv  # noqa: E402
 import torch  # noqa: E402
 
-from lmms_eval.api.errors import SampleError, UsageError  # noqa: E402
+from lmms_eval.api.errors import UsageError  # noqa: E402
+from lmms_eval.api.generation import GenerationParams  # noqa: E402
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video  # noqa: E402
 from lmms_eval.api.registry import MODELS  # noqa: E402
 from lmms_eval.api.request import Request  # noqa: E402
-from lmms_eval.models import hf_common as hc  # noqa: E402
+from lmms_eval.media import FrameSampling, VideoClip, sample_frame_indices, video_backends  # noqa: E402
+from lmms_eval.models.hf import placement as hp  # noqa: E402
+from lmms_eval.models.hf.chat import to_hf_chat  # noqa: E402
+from lmms_eval.models.hf.generation import completion_lengths  # noqa: E402
 from lmms_eval.models.hf_chat import HFChat  # noqa: E402
 from lmms_eval.models.llava_onevision import LlavaOneVision  # noqa: E402
-from lmms_eval.models.llava_vid import LlavaVid, llava_video_indices, time_instruction  # noqa: E402
+from lmms_eval.models.llava_vid import LlavaVid, time_instruction  # noqa: E402
 from lmms_eval.models.qwen2_5_vl import Qwen2_5_VL  # noqa: E402
 
 GEN = {"max_new_tokens": 6}
 
 
 def req(doc_id, *parts, role="user", **gen):
-    return Request(task="t", doc_id=doc_id, messages=[Message(role, list(parts))], gen_kwargs={**GEN, **gen})
+    params = GenerationParams.from_kwargs({**GEN, **gen})
+    return Request(task="t", doc_id=doc_id, messages=[Message(role, list(parts))], params=params)
 
 
 # --------------------------------------------------------------------------- pure helpers
 
 
-def test_gen_kwargs_greedy_unless_sampling_is_asked_for():
-    g = hc.map_gen_kwargs({}, 77).as_dict()
-    assert g == {"max_new_tokens": 77, "do_sample": False, "temperature": None, "top_p": None, "top_k": None}
-    g = hc.map_gen_kwargs({"temperature": 0, "top_p": 0.9, "max_new_tokens": 5}, 77).as_dict()
-    assert g["do_sample"] is False and g["top_p"] is None and g["max_new_tokens"] == 5
-    g = hc.map_gen_kwargs({"temperature": 0.7, "top_p": 0.9, "num_beams": 1}, 77).as_dict()
-    assert g == {"max_new_tokens": 77, "do_sample": True, "temperature": 0.7, "top_p": 0.9, "num_beams": 1}
-    g = hc.map_gen_kwargs({"do_sample": True}, 8).as_dict()
-    assert g == {"max_new_tokens": 8, "do_sample": True}  # no invented temperature/top_p
-    assert hc.map_gen_kwargs({"max_gen_toks": 3}, 8).as_dict()["max_new_tokens"] == 3
-    assert hc.map_gen_kwargs({"until": "\n\n", "image_aspect_ratio": "pad"}, 8).stop == ("\n\n",)
-    assert hc.map_gen_kwargs({"until": ["a", "", "b"]}, 8).stop == ("a", "b")
-    with pytest.raises(UsageError):
-        hc.map_gen_kwargs({"do_sample": True, "temperature": 0}, 8)
-    with pytest.raises(UsageError):
-        hc.map_gen_kwargs({"until": 3}, 8)
-    # Same settings group together; different ones do not.
-    assert hc.map_gen_kwargs({"until": ["x"]}, 8) == hc.map_gen_kwargs({"until": "x"}, 8)
-    assert hc.map_gen_kwargs({}, 8) != hc.map_gen_kwargs({"max_new_tokens": 9}, 8)
-
-
-def test_truncate_and_completion_lengths():
-    assert hc.truncate_at_stop("abc\n\nQuestion: x", ["Question:", "\n\n"]) == "abc"
-    assert hc.truncate_at_stop("abc", []) == "abc"
+def test_completion_lengths_ignore_padding_after_an_early_stop():
     rows = torch.tensor([[5, 6, 2, 0, 0], [5, 6, 7, 8, 9], [5, 0, 0, 0, 0]])
-    assert hc.completion_lengths(rows, eos_ids=[2], pad_id=0) == [3, 5, 1]
-
-
-def test_frame_index_sampling_by_hand():
-    assert hc.uniform_indices(10, 1) == [5]
-    assert hc.uniform_indices(3, 5) == [0, 1, 2]
-    # 100 frames at 25 fps = 4 s; 1 fps -> 4 frames spread over 0..99.
-    assert hc.sample_frame_indices(100, 25.0, fps=1.0) == [0, 33, 66, 99]
-    assert hc.sample_frame_indices(100, 25.0, fps=None, max_frames=3) == [0, 50, 99]  # 49.5 rounds to even
-    # 7 frames paired (multiple_of=2) -> 6 frames: linspace(0, 6, 6) = 0, 1.2, 2.4, 3.6, 4.8, 6.
-    assert hc.sample_frame_indices(7, None, multiple_of=2) == [0, 1, 2, 4, 5, 6]
-    assert hc.sample_frame_indices(1, None, multiple_of=2) == [0]
+    assert completion_lengths(rows, eos_ids=[2], pad_id=0) == [3, 5, 1]
 
 
 def test_llava_video_sampling_and_time_instruction():
+    def stride(total, native, fps, max_frames, force=False):
+        return sample_frame_indices(total, native, FrameSampling(fps, max_frames, mode="stride", force_count=force))
+
     # 10 s at 30 fps, 1 fps -> every 30th frame.
-    assert llava_video_indices(300, 30.0, 1.0, 64, False) == list(range(0, 300, 30))
+    assert stride(300, 30.0, 1.0, 64) == list(range(0, 300, 30))
     # Too many -> max_frames uniform frames, linspace(0, 299, 8) truncated.
-    assert llava_video_indices(300, 30.0, 1.0, 8, False) == [0, 42, 85, 128, 170, 213, 256, 299]
-    assert llava_video_indices(300, 30.0, 1.0, 4, True) == [0, 99, 199, 299]
-    assert llava_video_indices(5, None, 1.0, 64, False) == [0, 1, 2, 3, 4]
-    clip = hc.VideoClip(np.zeros((2, 4, 4, 3), np.uint8), [0, 30], total_frames=60, native_fps=30.0, backend="x")
+    assert stride(300, 30.0, 1.0, 8) == [0, 42, 85, 128, 170, 213, 256, 299]
+    assert stride(300, 30.0, 1.0, 4, force=True) == [0, 99, 199, 299]
+    assert stride(5, None, 1.0, 64) == [0, 1, 2, 3, 4]
+    clip = VideoClip(
+        np.zeros((2, 4, 4, 3), np.uint8), [0, 30], [0.0, 1.0], total_frames=60, native_fps=30.0, backend="x"
+    )
     assert time_instruction(clip) == (
         "The video lasts for 2.00 seconds, and 2 frames are uniformly sampled from it. These frames are located "
         "at 0.00s,1.00s.Please answer the following questions related to this video."
     )
-    clip.native_fps = None
+    clip.native_fps, clip.timestamps = None, None
     assert time_instruction(clip) is None
 
 
 def test_to_hf_chat_keeps_media_order_and_adds_system_prompt():
     img, vid = Image(data=tv.make_images(1)[0]), Video(frames=tv.make_frames(2))
     msgs = [Message("user", [Text("a"), img, Text("b"), vid])]
-    chat = hc.to_hf_chat(msgs, system_prompt="Be brief.")
+    chat = to_hf_chat(msgs, system_prompt="Be brief.")
     assert chat.messages == [
         {"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
         {
@@ -118,69 +94,23 @@ def test_to_hf_chat_keeps_media_order_and_adds_system_prompt():
     ]
     assert chat.images == [img] and chat.videos == [vid]
     own = [Message("system", [Text("sys")]), Message("user", [Text("q")])]
-    assert hc.to_hf_chat(own, system_prompt="ignored").messages[0]["content"][0]["text"] == "sys"
+    assert to_hf_chat(own, system_prompt="ignored").messages[0]["content"][0]["text"] == "sys"
 
 
 def test_dtype_device_attention_resolution():
-    assert hc.resolve_dtype("auto", "cpu") == torch.float32
-    assert hc.resolve_dtype("bf16", "cpu") == torch.bfloat16
-    assert hc.resolve_dtype("float16", "cuda") == torch.float16
+    assert hp.resolve_dtype("auto", "cpu") == torch.float32
+    assert hp.resolve_dtype("bf16", "cpu") == torch.bfloat16
+    assert hp.resolve_dtype("float16", "cuda") == torch.float16
     with pytest.raises(UsageError):
-        hc.resolve_dtype("int3", "cpu")
+        hp.resolve_dtype("int3", "cpu")
     if not torch.cuda.is_available():
-        assert hc.resolve_device("auto") == "cpu"
+        assert hp.resolve_device("auto") == "cpu"
         with pytest.raises(UsageError):
-            hc.resolve_device("cuda:0")
-    assert hc.resolve_attn_implementation(None, "cpu", torch.float32) == "sdpa"
-    assert hc.resolve_attn_implementation("eager", "cpu", torch.float32) == "eager"
+            hp.resolve_device("cuda:0")
+    assert hp.resolve_attn_implementation(None, "cpu", torch.float32) == "sdpa"
+    assert hp.resolve_attn_implementation("eager", "cpu", torch.float32) == "eager"
     with pytest.raises(UsageError, match="flash_attention_2"):
-        hc.resolve_attn_implementation("flash_attention_2", "cpu", torch.float32)
-
-
-# --------------------------------------------------------------------------- video sources
-
-
-def _bar_column(frame: np.ndarray) -> int:
-    """Column of the bright moving bar in a ``tv.make_frames`` frame."""
-    return int(np.argmax(frame.astype(np.int32).sum(axis=(0, 2))))
-
-
-def test_load_video_from_frames_folder_and_file(tmp_path):
-    frames = tv.make_frames(12, size=(64, 48))
-    columns = [_bar_column(np.asarray(f)) for f in frames]
-
-    clip = hc.load_video(Video(frames=frames), max_frames=4)
-    assert clip.indices == [0, 4, 7, 11] and clip.frames.shape == (4, 48, 64, 3)
-    assert [_bar_column(f) for f in clip.frames] == [columns[i] for i in clip.indices]
-    # Frames with a known rate (4 fps = 3 s) resampled to 1 fps -> 3 frames.
-    assert hc.load_video(Video(frames=frames, fps=4.0), fps=1.0).indices == [0, 6, 11]
-    assert hc.load_video(Video(frames=frames, frame_indices=[3, 5])).indices == [3, 5]
-    with pytest.raises(SampleError):
-        hc.load_video(Video(frames=frames, frame_indices=[99]))
-
-    folder = tmp_path / "frames"
-    folder.mkdir()
-    for i, f in enumerate(frames):
-        f.save(folder / f"{i:04d}.png")
-    clip = hc.load_video(Video(path=str(folder), max_frames=3))
-    assert clip.backend == "folder" and clip.indices == [0, 6, 11]  # 5.5 rounds to 6
-    assert [_bar_column(f) for f in clip.frames] == [columns[i] for i in clip.indices]
-
-    if not hc.video_backends():
-        pytest.skip("no video reader (PyAV, decord, OpenCV) installed")
-    path = tv.write_video(tmp_path / "v.mp4", frames, fps=4.0)
-    if path is None:
-        pytest.skip("cannot encode a test video here")
-    clip = hc.load_video(Video(path=path), fps=2.0)
-    assert clip.native_fps == pytest.approx(4.0) and clip.total_frames == 12
-    assert clip.indices == [0, 2, 4, 7, 9, 11]  # 6 frames = 3 s at 2 fps
-    assert clip.frames.shape == (6, 48, 64, 3)
-    # Lossy codec: each decoded frame is still closest to the source frame it claims to be.
-    sources = np.stack([np.asarray(f) for f in frames]).astype(np.int32)
-    nearest = [int(np.abs(sources - f.astype(np.int32)).mean(axis=(1, 2, 3)).argmin()) for f in clip.frames]
-    assert nearest == clip.indices
-    with pytest.raises(SampleError, match="not found"):
-        hc.load_video(Video(path=str(tmp_path / "missing.mp4")))
+        hp.resolve_attn_implementation("flash_attention_2", "cpu", torch.float32)
 
 
 # --------------------------------------------------------------------------- adapters
@@ -222,7 +152,8 @@ def assert_batch_invariant(model, requests):
         assert b.completion_tokens and b.completion_tokens > 0 and b.text
         assert (b.text, b.prompt_tokens, b.completion_tokens) == (s.text, s.prompt_tokens, s.completion_tokens)
     assert len({s.prompt_tokens for s in singles}) >= 3  # really mixed lengths, so padding is exercised
-    assert batched[0].extra["batch_size"] == len(requests)
+    assert [b.batch_size for b in batched] == [len(requests)] * len(requests)  # one generate call
+    assert {s.batch_size for s in singles} == {1}
     model.padding_side = "right"
     try:
         right = model.generate(requests)
@@ -249,7 +180,7 @@ def test_qwen_video_from_frames_and_file(qwen, tmp_path):
     # 56x56 frames -> 2x2 merged patches per frame pair: 8 frames = 16 tokens, 4 frames = 8 tokens.
     assert r4.extra["video_frames"] == [4] and r.prompt_tokens - r4.prompt_tokens == 8
     path = tv.write_video(tmp_path / "clip.mp4", frames, fps=4.0)
-    if path is None or not hc.video_backends():
+    if path is None or not video_backends():
         pytest.skip("no video reader/writer installed")
     (rf,) = qwen.generate([req(0, Video(path=path, fps=2.0), Text("Describe the video."))])
     assert rf.error is None and rf.text and rf.extra["video_frames"] == [6]
@@ -318,16 +249,16 @@ def test_llava_onevision_images_video_and_batching(llava):
 def test_llava_vid_one_fps_sampling_and_time_instruction():
     path = tv.tiny_llava_onevision()
     frames = tv.make_frames(12)  # at 4 fps = 3 s
-    plain = LlavaVid.from_args(f"pretrained={path},max_frames_num=8,batch_size=8")
-    timed = LlavaVid.from_args(f"pretrained={path},max_frames_num=8,add_time_instruction=true")
-    forced = LlavaVid.from_args(f"pretrained={path},max_frames_num=5,force_sample=true")
+    plain = LlavaVid.from_args(f"pretrained={path},max_frames=8,batch_size=8")
+    timed = LlavaVid.from_args(f"pretrained={path},max_frames=8,add_time_instruction=true")
+    forced = LlavaVid.from_args(f"pretrained={path},max_frames=5,force_sample=true")
     r = req(0, Video(frames=frames, fps=4.0), Text("q"))
     (a,) = plain.generate([r])
     (b,) = timed.generate([r])
     (c,) = forced.generate([r])
     assert a.extra["video_frames"] == [3]  # 1 fps over 3 s: frames 0, 4, 8
     assert c.extra["video_frames"] == [5]
-    sentence = time_instruction(hc.VideoClip(np.zeros((3, 1, 1, 3), np.uint8), [0, 4, 8], 12, 4.0, "frames"))
+    sentence = time_instruction(VideoClip(np.zeros((3, 1, 1, 3), np.uint8), [0, 4, 8], [0.0, 1.0, 2.0], 12, 4.0, "f"))
     assert "0.00s,1.00s,2.00s" in sentence
     assert b.prompt_tokens - a.prompt_tokens == len(plain.tokenizer("\n" + sentence + "\n")["input_ids"])
     assert_batch_invariant(plain, mixed_requests())

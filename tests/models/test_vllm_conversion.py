@@ -14,9 +14,12 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 
 from lmms_eval.api.errors import UsageError  # noqa: E402
+from lmms_eval.api.generation import GenerationParams  # noqa: E402
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video  # noqa: E402
 from lmms_eval.api.request import Request  # noqa: E402
+from lmms_eval.media import FrameSampling, MediaSpec  # noqa: E402
 from lmms_eval.models import vllm_engine as ve  # noqa: E402
+from lmms_eval.models.families import FAMILIES, ModelFamily  # noqa: E402
 
 
 def test_module_imports_without_vllm_and_construction_says_how_to_install():
@@ -27,50 +30,6 @@ def test_module_imports_without_vllm_and_construction_says_how_to_install():
         ve.VLLM.from_args("pretrained=some/model")
     assert str(err.value) == "vllm is not installed: pip install 'lmms_eval[vllm]'"
     assert "\n" not in str(err.value)
-
-
-@pytest.mark.parametrize(
-    "gen, expected",
-    [
-        ({}, {"max_tokens": 64, "temperature": 0.0}),
-        ({"max_new_tokens": 5, "temperature": 0}, {"max_tokens": 5, "temperature": 0.0}),
-        ({"max_gen_toks": 7}, {"max_tokens": 7, "temperature": 0.0}),
-        ({"temperature": 0.6, "top_p": 0.95}, {"max_tokens": 64, "temperature": 0.6, "top_p": 0.95}),
-        ({"temperature": 0.6, "do_sample": False}, {"max_tokens": 64, "temperature": 0.0}),
-        ({"do_sample": True}, {"max_tokens": 64}),  # vLLM's own sampling defaults, nothing invented
-        ({"until": "\n\n"}, {"max_tokens": 64, "temperature": 0.0, "stop": ["\n\n"]}),
-        (
-            {"until": ["Q:", ""], "top_k": 5, "repetition_penalty": 1.1, "min_new_tokens": 2, "seed": 3},
-            {
-                "max_tokens": 64,
-                "temperature": 0.0,
-                "stop": ["Q:"],
-                "top_k": 5,
-                "repetition_penalty": 1.1,
-                "min_tokens": 2,
-                "seed": 3,
-            },
-        ),
-        ({"num_beams": 1, "image_aspect_ratio": "pad"}, {"max_tokens": 64, "temperature": 0.0}),
-    ],
-)
-def test_sampling_params_map_one_to_one(gen, expected):
-    assert ve.sampling_params_kwargs(gen, 64) == expected
-
-
-@pytest.mark.parametrize(
-    "gen",
-    [
-        {"num_beams": 4},
-        {"temperature": -1},
-        {"do_sample": True, "temperature": 0},
-        {"until": [1]},
-        {"max_new_tokens": 0},
-    ],
-)
-def test_sampling_params_refuse_what_vllm_cannot_do(gen):
-    with pytest.raises(UsageError):
-        ve.sampling_params_kwargs(gen, 64)
 
 
 def _render(messages, continue_final):
@@ -109,12 +68,13 @@ def test_request_to_vllm_input_images_video_audio_in_order():
                 ],
             )
         ],
-        {},
+        GenerationParams(),
     )
-    out = ve.request_to_vllm_input(request, _render, system_prompt="sys", fps=1.0, max_frames=8)
+    spec = MediaSpec(images=True, audio=True, video=FrameSampling(fps=1.0, max_frames=8))
+    out = ve.request_to_vllm_input(request, _render, spec, system_prompt="sys")
     assert out["prompt"] == "[system]sys[user]<image>first<video><image><audio>?[assistant]"
     mm = out["multi_modal_data"]
-    assert mm["image"][0] is a and mm["image"][1] is b
+    assert [np.asarray(i)[0, 0].tolist() for i in mm["image"]] == [[255, 0, 0], [0, 0, 255]]
     ((frames, meta),) = mm["video"]
     # 10 frames at 5 fps = 2 s; 1 fps -> 2 frames, first and last.
     assert frames.shape == (2, 24, 32, 3) and frames.dtype == np.uint8
@@ -133,11 +93,12 @@ def test_request_to_vllm_input_images_video_audio_in_order():
 
 
 def test_request_to_vllm_input_text_only_and_prefill():
-    request = Request("t", 0, [Message("user", [Text("hi")]), Message("assistant", [Text("Answer:")])], {})
-    out = ve.request_to_vllm_input(request, _render)
+    request = Request("t", 0, [Message("user", [Text("hi")]), Message("assistant", [Text("Answer:")])])
+    out = ve.request_to_vllm_input(request, _render, MediaSpec())
     assert out == {"prompt": "[user]hi[assistant]Answer:"}  # continues the assistant turn, no media keys
+    no_metadata = ModelFamily("no_metadata", video_metadata=False)
     bare = ve.request_to_vllm_input(
-        Request("t", 0, [Message("user", [Video(frames=_frames(4))])], {}), _render, video_metadata=False
+        Request("t", 0, [Message("user", [Video(frames=_frames(4))])]), _render, MediaSpec(), traits=no_metadata
     )
     assert bare["multi_modal_data"]["video"][0].shape == (4, 24, 32, 3) and "mm_processor_kwargs" not in bare
 
@@ -159,9 +120,10 @@ def test_request_to_vllm_input_with_a_real_chat_template():
         "t",
         0,
         [Message("user", [Image(data=tv.make_images(1)[0]), Text("Describe."), Video(frames=tv.make_frames(5))])],
-        {},
     )
-    out = ve.request_to_vllm_input(request, render, max_frames=8, frame_multiple=2)
+    qwen = FAMILIES["qwen2_5_vl"]
+    spec = MediaSpec(images=True, video=ve.frame_sampling(qwen, None, 8))
+    out = ve.request_to_vllm_input(request, render, spec, traits=qwen)
     assert out["prompt"].endswith(
         "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Describe."
         "<|vision_start|><|video_pad|><|vision_end|><|im_end|>\n<|im_start|>assistant\n"
@@ -176,8 +138,8 @@ def test_outputs_become_responses():
     )
     gen = ve.output_to_generated(output)
     assert gen == ve.Generated("B. dog\n\nQ:", 3, 4, "length")
-    resp = ve.generated_to_response(gen, ["\n\n"], 0.5)
-    assert resp.text == "B. dog" and resp.prompt_tokens == 3 and resp.completion_tokens == 4
+    resp = ve.generated_to_response(gen, GenerationParams(until=["\n\n"]), 0.5, 3)
+    assert resp.text == "B. dog" and resp.prompt_tokens == 3 and resp.completion_tokens == 4 and resp.batch_size == 3
     assert resp.latency_s == 0.5 and resp.extra == {"finish_reason": "length"} and resp.error is None
 
 

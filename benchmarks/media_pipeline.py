@@ -1,0 +1,197 @@
+"""Throughput of the media layer (``lmms_eval.media``).
+
+Decode part (this script's figures today): ``--clips`` synthetic clips (default 64; 10-30 s each,
+320x240 at 25 or 30 fps, H.264 via libx264 when the installed PyAV has it, else MPEG-4 Part 2;
+a moving pattern so the codec does real work) are written with PyAV to a temporary folder. Then
+the same fixed sampling (``--frames`` uniform frames per clip, default 32) is decoded two ways:
+
+* ``lmms_eval.media.load_video`` on fresh ``Video`` parts (no cache reuse), default backend (PyAV);
+* PyAV called directly in a plain loop: open, ``thread_type = "AUTO"``, decode sequentially,
+  ``to_ndarray(format="rgb24")`` for the wanted frames only, stop after the last wanted one,
+  stack the frames (what ``load_video`` returns).
+
+Both pick the same indices (uniform over the container's frame count). Each is timed over all
+clips, best of ``--repeats`` (the two alternate, so neither always runs on a warmer cache). It
+prints returned frames/s, decoded video frames/s and the ratio media/direct (the goal: >= 0.9).
+
+Pipeline part (:func:`pipeline_figures`): the engine's decode-ahead (``media.prefetch``) against
+decoding inline; filled in when the engine's decode-ahead is wired.
+
+    python benchmarks/media_pipeline.py                     # 64 clips, 3 repeats (~1-3 minutes on 2 cores)
+    python benchmarks/media_pipeline.py --clips 16 --repeats 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+WIDTH, HEIGHT = 320, 240
+
+
+def pick_codec() -> str:
+    """libx264 when this PyAV build has it (the usual codec of real datasets), else mpeg4."""
+    import av
+
+    return "libx264" if "libx264" in av.codecs_available else "mpeg4"
+
+
+def _pattern(rng: np.random.Generator) -> np.ndarray:
+    """A smooth colourful (2H, 2W, 3) texture; frames are moving windows of it."""
+    y, x = np.mgrid[0 : 2 * HEIGHT, 0 : 2 * WIDTH].astype(np.float32)
+    channels = []
+    for _ in range(3):
+        fx, fy, phase = rng.uniform(0.01, 0.06), rng.uniform(0.01, 0.06), rng.uniform(0, 6.28)
+        channels.append(127.5 + 100 * np.sin(fx * x + phase) * np.cos(fy * y))
+    noise = rng.integers(-12, 12, (2 * HEIGHT, 2 * WIDTH, 1))
+    return np.clip(np.stack(channels, axis=-1) + noise, 0, 255).astype(np.uint8)
+
+
+def make_clip(path: Path, seconds: float, fps: int, codec: str, rng: np.random.Generator) -> int:
+    """Write one clip; returns its frame count."""
+    import av
+
+    pattern = _pattern(rng)
+    n = int(round(seconds * fps))
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        if codec == "libx264":
+            stream.options = {"preset": "ultrafast", "crf": "26"}
+        else:
+            stream.bit_rate = 800_000
+        vx, vy = rng.integers(1, 4), rng.integers(1, 3)
+        for k in range(n):
+            ox, oy = (vx * k) % WIDTH, (vy * k) % HEIGHT
+            window = np.ascontiguousarray(pattern[oy : oy + HEIGHT, ox : ox + WIDTH])
+            for packet in stream.encode(av.VideoFrame.from_ndarray(window, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return n
+
+
+def make_clips(folder: Path, count: int, seed: int = 0) -> tuple[list[Path], int]:
+    """``count`` clips of 10-30 s at 25 or 30 fps; returns the paths and the total frame count."""
+    rng = np.random.default_rng(seed)
+    codec = pick_codec()
+    paths, frames = [], 0
+    for i in range(count):
+        path = folder / f"clip_{i:03d}.mp4"
+        frames += make_clip(path, float(rng.uniform(10, 30)), int(rng.choice([25, 30])), codec, rng)
+        paths.append(path)
+    return paths, frames
+
+
+def uniform(total: int, n: int) -> list[int]:
+    """The same rule as ``FrameSampling(max_frames=n)`` (for n < total): linspace, rounded."""
+    return np.rint(np.linspace(0, total - 1, n)).astype(int).tolist()
+
+
+def direct_pyav(path: Path, n: int) -> tuple[np.ndarray, int]:
+    """The baseline: PyAV in a plain loop. Returns the frames and how many frames were decoded."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        wanted = uniform(int(stream.frames), n)
+        want, last, out = set(wanted), wanted[-1], []
+        decoded = 0
+        for i, frame in enumerate(container.decode(stream)):
+            decoded = i + 1
+            if i in want:
+                out.append(frame.to_ndarray(format="rgb24"))
+            if i >= last:
+                break
+    return np.stack(out), decoded
+
+
+def via_media(path: Path, n: int) -> tuple[np.ndarray, int]:
+    """``lmms_eval.media.load_video`` on a fresh part."""
+    from lmms_eval.api.messages import Video
+    from lmms_eval.media import FrameSampling, load_video
+
+    clip = load_video(Video(path=str(path)), FrameSampling(max_frames=n))
+    return clip.frames, clip.indices[-1] + 1
+
+
+def decode_figures(paths: list[Path], frames: int, repeats: int) -> dict[str, float]:
+    """Best-of-``repeats`` seconds for both ways over all clips, and the derived rates."""
+    ways = {"media": via_media, "direct": direct_pyav}
+    best = {name: float("inf") for name in ways}
+    decoded = {name: 0 for name in ways}
+    returned = {name: 0 for name in ways}
+    checks: dict[str, list[int]] = {name: [] for name in ways}
+    for r in range(repeats):
+        order = list(ways) if r % 2 == 0 else list(reversed(ways))
+        for name in order:
+            start = time.perf_counter()
+            n_dec = n_ret = 0
+            sums = []
+            for path in paths:
+                out, d = ways[name](path, frames)
+                n_dec, n_ret = n_dec + d, n_ret + len(out)
+                sums.append(int(out[:, ::16, ::16].sum()))
+            best[name] = min(best[name], time.perf_counter() - start)
+            decoded[name], returned[name], checks[name] = n_dec, n_ret, sums
+    if checks["media"] != checks["direct"]:
+        raise SystemExit("load_video and direct PyAV returned different frames")
+    out = {}
+    for name in ways:
+        out[f"{name}_seconds"] = best[name]
+        out[f"{name}_frames_per_s"] = returned[name] / best[name]
+        out[f"{name}_decoded_per_s"] = decoded[name] / best[name]
+    out["ratio"] = out["media_frames_per_s"] / out["direct_frames_per_s"]
+    return out
+
+
+def pipeline_figures() -> dict[str, float]:
+    """Decode-ahead (``media.prefetch`` in the engine) vs inline decoding, end to end."""
+    raise NotImplementedError("filled in when the engine's decode-ahead is wired")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clips", type=int, default=64, help="number of synthetic clips (default 64)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes per way; the best counts (default 3)")
+    parser.add_argument("--frames", type=int, default=32, help="uniform frames sampled per clip (default 32)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    import av
+
+    with tempfile.TemporaryDirectory(prefix="lmms_media_bench_") as tmp:
+        start = time.perf_counter()
+        paths, total = make_clips(Path(tmp), args.clips, args.seed)
+        made = time.perf_counter() - start
+        size_mb = sum(p.stat().st_size for p in paths) / 1e6
+        print(
+            f"clips: {len(paths)} x 10-30 s, {WIDTH}x{HEIGHT}, {pick_codec()}, {total} frames, "
+            f"{size_mb:.1f} MB, written in {made:.1f} s (PyAV {av.__version__}, {os.cpu_count()} CPUs)"
+        )
+        figures = decode_figures(paths, args.frames, args.repeats)
+    print(f"sampling: {args.frames} uniform frames per clip, best of {args.repeats}")
+    print(f"{'way':<28}{'seconds':>9}{'frames/s':>11}{'decoded frames/s':>18}")
+    for name, label in (("media", "lmms_eval.media.load_video"), ("direct", "PyAV direct loop")):
+        print(
+            f"{label:<28}{figures[f'{name}_seconds']:>9.2f}{figures[f'{name}_frames_per_s']:>11.1f}"
+            f"{figures[f'{name}_decoded_per_s']:>18.0f}"
+        )
+    verdict = "ok" if figures["ratio"] >= 0.9 else "BELOW the 0.9 goal"
+    print(f"ratio media/direct: {figures['ratio']:.3f}x ({verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

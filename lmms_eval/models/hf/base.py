@@ -1,0 +1,237 @@
+"""The base of every ``transformers`` adapter, and the one batching path they all share.
+
+:class:`HFModel` resolves placement (device, dtype, attention), loads the processor and the
+model, and implements :meth:`~HFModel.generate` once for every adapter:
+
+1. :meth:`~HFModel.request_jobs` turns each request into one or more :class:`Job` (a prompt
+   with its decoded media; an audio request split into windows gives several). A request that
+   cannot be prepared fails alone (``Response.error``), its neighbours keep going.
+2. Jobs are grouped by generation parameters (and an adapter's own ``Job.group``), each group
+   sorted longest first (less padding), and cut into chunks of at most ``max_batch_size``
+   (the ``batch_size`` model argument; unset: the whole batch the engine handed over).
+3. :meth:`~HFModel.run_batch` runs one chunk through the processor and ``generate``.
+4. Each request's pieces are joined in order; its response records the size of the
+   ``generate`` call it ran in (``Response.batch_size``) and its share of that call's time.
+
+The batch itself is ``--batch_size``: the engine hands over that many requests per call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+import torch
+from pydantic import Field
+
+from lmms_eval.api.errors import SampleError
+from lmms_eval.api.generation import GenerationParams
+from lmms_eval.api.model import Model, ModelConfig
+from lmms_eval.api.request import Request, Response
+from lmms_eval.models.families import GENERIC, ModelFamily
+from lmms_eval.models.hf.generation import Completion
+from lmms_eval.models.hf.placement import (
+    describe_load,
+    load_or_explain,
+    place_model,
+    pretrained_kwargs,
+    release_memory,
+    resolve_attn_implementation,
+    resolve_device,
+    resolve_dtype,
+)
+
+
+class HFModelConfig(ModelConfig):
+    """Arguments every ``transformers`` adapter takes (``--model_args k=v,...``)."""
+
+    pretrained: str
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    device_map: str | dict[str, Any] | None = None
+    attn_implementation: str | None = None
+    batch_size: int | None = Field(None, ge=1)
+    """A cap on the requests per ``generate`` call (the batch is ``--batch_size``); unset: no cap."""
+    trust_remote_code: bool = False
+    max_new_tokens: int | None = Field(None, ge=1)
+    """Used when a task's generation parameters give no ``max_new_tokens`` (None: the checkpoint's own limit)."""
+
+
+ConfigT = TypeVar("ConfigT", bound=HFModelConfig)
+
+
+@dataclass
+class Job:
+    """One prompt for one row of a ``generate`` call."""
+
+    request: int
+    """Position of the request in the batch."""
+    piece: int
+    """Order among the request's jobs (a request split into windows runs one job per window)."""
+    params: GenerationParams
+    cost: float
+    """Sort key within a group: longest first, so each chunk pads least."""
+    inputs: Any
+    """The adapter's own payload (prompt text, decoded media, features)."""
+    group: Hashable = None
+    """What else must be equal for jobs to share a ``generate`` call (e.g. Whisper's long vs short form)."""
+
+
+def batch_groups(jobs: Sequence[Job], cap: int | None) -> list[list[Job]]:
+    """Chunks of jobs that can share a ``generate`` call (see the module docstring, step 2)."""
+    groups: dict[tuple[Any, Hashable], list[Job]] = {}
+    for job in jobs:
+        groups.setdefault((job.params, job.group), []).append(job)
+    chunks: list[list[Job]] = []
+    for group in groups.values():
+        group = sorted(group, key=lambda j: -j.cost)
+        size = cap or len(group)
+        chunks.extend(group[start : start + size] for start in range(0, len(group), size))
+    return chunks
+
+
+class HFModel(Model[ConfigT], Generic[ConfigT]):
+    """Base of every ``transformers`` adapter (see the module docstring).
+
+    Subclasses implement :meth:`model_class`, :meth:`request_jobs` and :meth:`run_batch`, and
+    call :meth:`load_processor` / :meth:`load_model` in ``__init__``.
+    """
+
+    Config: ClassVar[type[ModelConfig]] = HFModelConfig
+    family: ClassVar[ModelFamily] = GENERIC
+    #: How the texts of a request's pieces are joined (audio windows: a space).
+    piece_joiner: ClassVar[str] = " "
+
+    def __init__(self, config: ConfigT | None = None) -> None:
+        super().__init__(config)
+        cfg = self.config
+        self.device = resolve_device(cfg.device)
+        self.dtype = resolve_dtype(cfg.dtype, self.device)
+        self.attn_implementation = resolve_attn_implementation(cfg.attn_implementation, self.device, self.dtype)
+        self.processor: Any = None
+        self.model: Any = None
+
+    # ---- loading --------------------------------------------------------------------------
+    def load_processor(self) -> Any:
+        """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings."""
+        from transformers import AutoProcessor
+
+        cfg = self.config
+        return load_or_explain(
+            "processor",
+            cfg.pretrained,
+            lambda: AutoProcessor.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+            ),
+        )
+
+    def model_class(self) -> Any:
+        """The ``transformers`` class to load."""
+        raise NotImplementedError
+
+    def load_model(self) -> Any:
+        """Load :meth:`model_class` with the resolved dtype/attention, placed on the device, in eval mode."""
+        cfg = self.config
+        cls = self.model_class()
+        kwargs = pretrained_kwargs(cfg, self.dtype, self.attn_implementation)
+        model = load_or_explain(
+            f"model ({getattr(cls, '__name__', cls)})",
+            cfg.pretrained,
+            lambda: cls.from_pretrained(cfg.pretrained, **kwargs),
+        )
+        return place_model(model, cfg.device_map, self.device)
+
+    # ---- the batching path ----------------------------------------------------------------
+    def params_of(self, request: Request) -> GenerationParams:
+        """The request's generation parameters, with this adapter's default length when unset."""
+        return request.params.with_default_max_new_tokens(self.default_max_new_tokens)
+
+    def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
+        """The jobs of one request and what to record in its response's ``extra``.
+
+        Raise :class:`SampleError` (or ``OSError``/``ValueError``) when this request cannot run.
+        """
+        raise NotImplementedError
+
+    def run_batch(self, jobs: Sequence[Job]) -> list[Completion]:
+        """One ``generate`` call for jobs of equal parameters and group, one completion each."""
+        raise NotImplementedError
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        """One response per request, in order (see the module docstring)."""
+        failures: dict[int, str] = {}
+        extras: dict[int, dict[str, Any]] = {}
+        jobs: list[Job] = []
+        for i, request in enumerate(requests):
+            try:
+                own, extras[i] = self.request_jobs(i, request)
+            except SampleError as exc:
+                failures[i] = str(exc)
+                continue
+            except (OSError, ValueError) as exc:
+                failures[i] = f"{request.label()}: {type(exc).__name__}: {exc}"
+                continue
+            jobs.extend(own)
+        done: dict[tuple[int, int], tuple[Completion, int, float]] = {}
+        for chunk in batch_groups(jobs, self.max_batch_size):
+            started = time.perf_counter()
+            completions = self.run_batch(chunk)
+            share = (time.perf_counter() - started) / len(chunk)
+            for job, completion in zip(chunk, completions, strict=True):
+                done[(job.request, job.piece)] = (completion, len(chunk), share)
+        return [
+            Response.failed(failures[i]) if i in failures else self._response(i, jobs, done, extras.get(i, {}))
+            for i in range(len(requests))
+        ]
+
+    def _response(
+        self,
+        index: int,
+        jobs: Sequence[Job],
+        done: dict[tuple[int, int], tuple[Completion, int, float]],
+        extra: dict[str, Any],
+    ) -> Response:
+        pieces = sorted((job.piece, done[(job.request, job.piece)]) for job in jobs if job.request == index)
+        outputs = [p[1] for p in pieces]
+        if len(outputs) == 1:
+            text = outputs[0][0].text
+            extra = {**extra, **outputs[0][0].extra}
+        else:
+            text = self.piece_joiner.join(t for t in (o[0].text.strip() for o in outputs) if t)
+        return Response(
+            text=text,
+            prompt_tokens=sum(o[0].prompt_tokens for o in outputs),
+            completion_tokens=sum(o[0].completion_tokens for o in outputs),
+            latency_s=round(sum(o[2] for o in outputs), 4),
+            batch_size=max((o[1] for o in outputs), default=None),
+            extra=extra,
+        )
+
+    # ---- reporting ------------------------------------------------------------------------
+    def describe(self) -> dict[str, Any]:
+        """Args plus the resolved loading choices (flat ``device``/``dtype`` and a ``resolved`` block)."""
+        import transformers
+
+        cfg = self.config
+        out = {**super().describe(), **describe_load(cfg.device_map, self.device, self.dtype)}
+        model = self.model
+        out["resolved"] = {
+            "dtype": str(getattr(model, "dtype", self.dtype)).replace("torch.", ""),
+            "device": str(getattr(model, "device", self.device)),
+            "attn_implementation": getattr(
+                getattr(model, "config", None), "_attn_implementation", self.attn_implementation
+            ),
+            "model_class": type(model).__name__ if model is not None else None,
+            "processor_class": type(self.processor).__name__,
+            "family": self.family.name,
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+        }
+        return out
+
+    def close(self) -> None:
+        self.model = None
+        release_memory()
