@@ -1,23 +1,31 @@
-"""An instant model for harness-overhead benchmarks: answers at once, never looks at media."""
+"""An instant model for harness-overhead benchmarks: answers at once; reads each image's size."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import ClassVar
+
 from lmms_eval.api.model import Model, ModelConfig
-from lmms_eval.api.request import Response
+from lmms_eval.api.request import Request, Response
+from lmms_eval.media import image_size
 
 
 class InstantConfig(ModelConfig):
     batch: int = 64
 
 
-class InstantModel(Model):
-    name = "instant"
-    modalities = frozenset({"text", "image", "audio", "video"})
-    Config = InstantConfig
+class InstantModel(Model[InstantConfig]):
+    name: ClassVar[str] = "instant"
+    modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "audio", "video"})
+    Config: ClassVar[type[ModelConfig]] = InstantConfig
 
-    def __init__(self, config: InstantConfig | None = None) -> None:
-        super().__init__(config)
-        self.max_batch_size = self.config.batch
-
-    def generate(self, requests):
-        return [Response(text="A") for _ in requests]
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        out = []
+        for request in requests:
+            for image in request.images():
+                if image_size(image) is None:  # fetched from the dataset, header read; pixels left alone
+                    out.append(Response.failed("unreadable image"))
+                    break
+            else:
+                out.append(Response(text="A"))
+        return out

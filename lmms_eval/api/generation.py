@@ -21,6 +21,7 @@ its own view of the same object, so the rules below hold everywhere:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -127,8 +128,18 @@ class GenerationParams(BaseModel):
             out["until"] = list(out["until"])
         return out
 
+    @cached_property
+    def _resolved(self) -> dict[str, Any]:
+        return self._resolve()
+
     def resolved(self) -> dict[str, Any]:
-        """What a sample record logs: the set fields plus the greedy/sampling decision."""
+        """What a sample record logs: the set fields plus the greedy/sampling decision.
+
+        Computed once per parameters object and shared by every record of a task: do not mutate.
+        """
+        return self._resolved
+
+    def _resolve(self) -> dict[str, Any]:
         out = self.as_kwargs()
         out["do_sample"] = self.sampling
         if not self.sampling:

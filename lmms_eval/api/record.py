@@ -132,6 +132,10 @@ class SampleRecord:
         """One log line (without the newline). Non-finite floats are written as null."""
         data = self.to_dict()
         try:
+            return orjson.dumps(data, default=_json_default)
+        except (orjson.JSONEncodeError, TypeError):
+            pass
+        try:  # int dict keys, numpy arrays: the slower options
             return orjson.dumps(data, default=_json_default, option=_ORJSON_OPTIONS)
         except orjson.JSONEncodeError:  # e.g. a lone surrogate in a model's text: escape it
             return json.dumps(_finite(data), default=_json_default, ensure_ascii=True, separators=(",", ":")).encode()

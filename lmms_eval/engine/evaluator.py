@@ -19,8 +19,10 @@ import logging
 import os
 import random
 import time
+from array import array
+from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.api.errors import LmmsEvalError, UsageError
@@ -29,7 +31,7 @@ from lmms_eval.api.messages import MEDIA_KINDS
 from lmms_eval.api.model import Model
 from lmms_eval.api.record import SampleRecord
 from lmms_eval.api.registry import MODELS
-from lmms_eval.api.request import Request, Response
+from lmms_eval.api.request import Request, Response, stable_id
 from lmms_eval.engine.aggregate import build_results, mean_latency, tally_records
 from lmms_eval.engine.cost import estimate_cost
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
@@ -50,14 +52,14 @@ PLAN_CHUNK = 512  # documents read together while planning
 READ_WINDOW = 256  # pending samples whose documents are read together while generating
 
 
-@dataclass
 class _Plan:
-    """The pending samples of a run as parallel arrays (task number, row index, repeat, cost)."""
+    """The pending samples of a run as parallel compact arrays (task number, row index, repeat, cost)."""
 
-    task: list[int] = field(default_factory=list)
-    index: list[int] = field(default_factory=list)
-    repeat: list[int] = field(default_factory=list)
-    cost: list[float] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.task = array("l")
+        self.index = array("q")
+        self.repeat = array("l")
+        self.cost = array("d")
 
     def __len__(self) -> int:
         return len(self.task)
@@ -69,10 +71,13 @@ class _Plan:
         self.cost.append(cost)
 
     def keep(self, jobs: Sequence[int]) -> _Plan:
-        return _Plan(*([column[j] for j in jobs] for column in (self.task, self.index, self.repeat, self.cost)))
+        out = _Plan()
+        for j in jobs:
+            out.add(self.task[j], self.index[j], self.repeat[j], self.cost[j])
+        return out
 
 
-@dataclass
+@dataclass(slots=True)
 class _Built:
     """One pending sample made ready for the model: its document and request, or why not."""
 
@@ -204,10 +209,14 @@ class Evaluator:
     def _plan(self, run_dir: str, resumed: bool) -> tuple[_Plan, dict[str, set[str]]]:
         """Every pending sample, with its cost; documents that fail to load become error records now.
 
-        Returns the plan and, per task, the content kinds its prompts hold.
+        Costs order batches (``--batch_size`` > 1, ``--max_batch_tokens``) and balance ranks; a run
+        that needs neither (batch 1, one process) skips them, and a fresh one then reads no document
+        here at all: generation reads each once. Returns the plan and, per task, the content kinds
+        its prompts hold (for the modality check).
         """
         cfg = self.cfg
-        probe = cfg.batch_size == "auto" or int(cfg.batch_size) > 1 or bool(cfg.max_batch_tokens) or self.dist.enabled
+        costs = cfg.batch_size != 1 or bool(cfg.max_batch_tokens) or self.dist.enabled
+        probe = costs  # media headers shape batches and shards: read them
         plan = _Plan()
         kinds: dict[str, set[str]] = {}
         for number, task in enumerate(self.tasks):
@@ -222,14 +231,32 @@ class Evaluator:
                     (finished.add if record.generated else finished.discard)(record.id)
             seen = kinds.setdefault(task.name, set())
             indices = task.doc_ids(cfg.limit, cfg.offset)
+            if not costs and not finished:
+                seen.update(self._kinds_of(task, indices))
+                for index in indices:
+                    for repeat in range(task.config.repeats):
+                        plan.add(number, index, repeat, 0.0)
+                continue
             for start in range(0, len(indices), PLAN_CHUNK):
                 chunk = indices[start : start + PLAN_CHUNK]
                 for index, doc in zip(chunk, self._read(task, chunk)):
                     for repeat in range(task.config.repeats):
-                        cost = self._plan_one(task, index, doc, repeat, finished, seen, probe)
+                        cost = self._plan_one(task, index, doc, repeat, finished, seen, probe, costs)
                         if cost is not None:
                             plan.add(number, index, repeat, cost)
         return plan, kinds
+
+    def _kinds_of(self, task: Task, indices: Sequence[int]) -> set[str]:
+        """The content kinds a task sends: from its config, or from its first prompt (``doc_to_messages``)."""
+        cfg = task.config
+        kinds = {"text"} | {kind for kind, _ in task.media_fields}
+        if cfg.doc_to_messages is not None and len(indices):
+            try:
+                messages = task.build_messages(task.doc(indices[0]), self.model_name)
+            except Exception:  # noqa: BLE001 - that document's error is reported when it is generated
+                return kinds
+            kinds |= {MEDIA_KINDS.get(type(p), "text") for m in messages for p in m.content}
+        return kinds
 
     def _read(self, task: Task, indices: Sequence[int]) -> list[dict[str, Any] | BaseException]:
         """Documents at ``indices``; a row that cannot be read is returned as its exception."""
@@ -255,22 +282,24 @@ class Evaluator:
         finished: set[str],
         kinds: set[str],
         probe: bool,
+        costs: bool = True,
     ) -> float | None:
-        """The cost of one pending sample, or None when it needs no generation."""
+        """The cost of one pending sample (0 when ``costs`` is off), or None when it needs no generation."""
         request_id = None
         try:
             if isinstance(doc, BaseException):
                 raise doc
-            request_id = task.request_id(index, doc, repeat)
-            if request_id in finished:
-                return None
-            request = task.build_request(index, doc, repeat, self.model_name, task.base_params, request_id)
+            if finished:  # resuming: the id says whether this sample is done (a fresh run needs no id yet)
+                request_id = task.request_id(index, doc, repeat)
+                if request_id in finished:
+                    return None
+            if not costs:
+                return 0.0
+            messages = task.build_messages(doc, self.model_name)
         except LmmsEvalError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken document is that sample's error
-            from lmms_eval.api.request import stable_id
-
-            request_id = request_id or stable_id(task.config_hash, index, repeat)
+            request_id = request_id or _safe_id(task, index, doc, repeat)
             if request_id in finished:
                 return None
             doc_id = task.doc_key(index, doc) if isinstance(doc, dict) else index
@@ -280,10 +309,10 @@ class Evaluator:
                 record = SampleRecord(id=request_id, task=task.name, doc_id=doc_id, index=index, repeat=repeat)
                 self._append(task, record.fail("error", reason))
             return None
-        for message in request.messages:
+        for message in messages:
             for part in message.content:
                 kinds.add(MEDIA_KINDS.get(type(part), "text"))
-        return estimate_cost(request.messages, probe=probe)
+        return estimate_cost(messages, probe=probe)
 
     def _check_modalities(self, kinds: dict[str, set[str]]) -> None:
         """Refuse, before any generation, a task that sends what the model does not take."""
@@ -303,7 +332,7 @@ class Evaluator:
 
         from lmms_eval.media import prefetch, prepare_request
 
-        batches = list(make_batches(range(len(plan)), plan.cost, self.batch_size(), self.cfg.max_batch_tokens))
+        batches = make_batches(range(len(plan)), plan.cost, self.batch_size(), self.cfg.max_batch_tokens)
         spec = self.model.media_spec
         workers = self.cfg.decode_workers if spec is not None else 0
 
@@ -335,6 +364,8 @@ class Evaluator:
                 for item in items:
                     if item.error is not None:
                         self._finish(item, Response.failed(item.error), None)
+                for store in self.stores.values():  # the batch is on disk before the next one starts
+                    store.flush()
                 done += len(items)
                 bar.update(len(items))
         finally:
@@ -342,22 +373,33 @@ class Evaluator:
             bar.close()
         return done
 
-    def _build_batches(self, plan: _Plan, batches: list[list[int]]) -> Iterator[list[_Built]]:
-        """Each batch's samples with their documents (read in windows) and requests (main thread)."""
-        order = [job for batch in batches for job in batch]
+    def _build_batches(self, plan: _Plan, batches: Iterator[list[int]]) -> Iterator[list[_Built]]:
+        """Each batch's samples with their documents and requests (main thread). Documents are read
+        in windows of the coming batches' samples (one dataset read per window and task)."""
         docs: dict[int, dict[str, Any] | BaseException] = {}
-        position = 0
+        coming: deque[list[int]] = deque()
+        queued = 0
         for batch in batches:
-            if any(job not in docs for job in batch):
-                window = order[position : position + max(READ_WINDOW, len(batch))]
-                by_task: dict[int, list[int]] = {}
-                for job in window:
-                    by_task.setdefault(plan.task[job], []).append(job)
-                for number, jobs in by_task.items():
-                    rows = self._read(self.tasks[number], [plan.index[j] for j in jobs])
-                    docs.update(zip(jobs, rows))
-            position += len(batch)
-            yield [self._build(plan, job, docs.pop(job)) for job in batch]
+            coming.append(batch)
+            queued += len(batch)
+            if queued < READ_WINDOW:
+                continue
+            while coming:
+                yield self._ready(plan, coming.popleft(), coming, docs)
+            queued = 0
+        while coming:
+            yield self._ready(plan, coming.popleft(), coming, docs)
+
+    def _ready(
+        self, plan: _Plan, batch: list[int], coming: deque[list[int]], docs: dict[int, dict[str, Any] | BaseException]
+    ) -> list[_Built]:
+        if batch[0] not in docs:  # read this batch's documents and those of the batches queued behind it
+            by_task: dict[int, list[int]] = {}
+            for job in [*batch, *(j for b in coming for j in b)]:
+                by_task.setdefault(plan.task[job], []).append(job)
+            for number, jobs in by_task.items():
+                docs.update(zip(jobs, self._read(self.tasks[number], [plan.index[j] for j in jobs])))
+        return [self._build(plan, job, docs.pop(job)) for job in batch]
 
     def _build(self, plan: _Plan, job: int, doc: dict[str, Any] | BaseException) -> _Built:
         task = self.tasks[plan.task[job]]
@@ -419,11 +461,11 @@ class Evaluator:
             batch_size,
             self.cfg.predict_only,
         )
-        self._append(task, record)
+        self._append(task, record, flush=False)
 
-    def _append(self, task: Task, record: SampleRecord) -> None:
+    def _append(self, task: Task, record: SampleRecord, flush: bool = True) -> None:
         """Log a finished sample and fold it into its task's tally."""
-        self.stores[task.name].append(record)
+        self.stores[task.name].append(record, flush)
         self.tallies[task.name].add(record)
 
 
@@ -432,14 +474,17 @@ def _doc_id(item: _Built) -> Any:
 
 
 def _fallback_id(item: _Built) -> str:
-    from lmms_eval.api.request import stable_id
+    return _safe_id(item.task, item.index, item.doc, item.repeat)
 
-    if item.doc is not None:
+
+def _safe_id(task: Task, index: int, doc: Any, repeat: int) -> str:
+    """The sample's id; from the row index when the document (or its id column) cannot be read."""
+    if isinstance(doc, dict):
         try:
-            return item.task.request_id(item.index, item.doc, item.repeat)
+            return task.request_id(index, doc, repeat)
         except Exception:  # noqa: BLE001 - the id column itself is what is broken
             pass
-    return stable_id(item.task.config_hash, item.index, item.repeat)
+    return stable_id(task.config_hash, index, repeat)
 
 
 __all__ = ["Evaluator", "RunOutcome", "error_verdict"]

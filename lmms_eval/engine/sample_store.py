@@ -1,5 +1,5 @@
 """The per-task sample log: one :class:`~lmms_eval.api.record.SampleRecord` per line, appended
-and flushed per sample.
+and flushed as samples finish (the evaluator flushes each batch's records before the next batch).
 
 A run killed at any moment loses at most the line being written; reading skips (and, with
 ``repair``, truncates away) an incomplete last line, so ``--resume`` continues from every
@@ -46,13 +46,19 @@ class SampleStore:
         """Records by id (the last record of an id wins)."""
         return {record.id: record for record in self.iter(repair)}
 
-    def append(self, record: SampleRecord) -> None:
-        """Write one record and flush it to the OS before returning."""
+    def append(self, record: SampleRecord, flush: bool = True) -> None:
+        """Write one record; with ``flush`` (default), hand it to the OS before returning. The
+        evaluator writes a batch's records, then flushes once (:meth:`flush`) before the next batch."""
         if self._fh is None:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             self._fh = open(self.path, "ab")  # noqa: SIM115 - held open across appends, closed by close()
         self._fh.write(record.to_json() + b"\n")
-        self._fh.flush()
+        if flush:
+            self._fh.flush()
+
+    def flush(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
 
     def rewrite(self, records: Iterable[SampleRecord]) -> None:
         """Atomically replace the log with ``records`` (re-scoring, judging, merging ranks)."""

@@ -17,11 +17,14 @@ def make_batches(
     ``len(batch) * max(cost in batch)`` (the padded cost) exceed ``max_batch_tokens``. Sorting
     longest-first means the first batch shows at once whether the budget fits in memory.
     """
-    order = sorted(range(len(items)), key=lambda i: -costs[i])
+    import numpy as np
+
+    values = np.asarray(costs, dtype=np.float64)
+    order = np.argsort(-values, kind="stable")  # = a stable sort by descending cost
     batch: list[T] = []
     batch_max = 0.0
-    for i in order:
-        cost = costs[i]
+    for i in order.tolist():
+        cost = float(values[i])
         if batch and (
             len(batch) >= batch_size
             or (max_batch_tokens is not None and (len(batch) + 1) * max(batch_max, cost) > max_batch_tokens)

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from lmms_eval.tasks.task import Task
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
 def json_safe(value: Any, depth: int = 0) -> Any:
     """The JSON-representable part of a value (media, bytes and arrays are left out as None)."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -33,8 +36,11 @@ def json_safe(value: Any, depth: int = 0) -> Any:
 def doc_for_record(doc: Mapping[str, Any]) -> dict[str, Any]:
     """The dataset row as logged: its JSON-representable fields (decoded or raw media left out)."""
     out = {}
-    media = getattr(doc, "media_columns", frozenset())
+    media = getattr(doc, "media_columns", ())
     for key, value in doc.items():
+        if type(value) in _PLAIN:  # the common case, without the recursive walk
+            out[key] = value
+            continue
         if key in media:
             continue
         safe = json_safe(value)
@@ -69,7 +75,7 @@ def make_record(
             response.prompt_tokens, response.completion_tokens, response.latency_s, response.batch_size or batch_size
         ),
         doc=doc_for_record(doc) if doc is not None else None,
-        extra=json_safe(response.extra) or None,
+        extra=(json_safe(response.extra) or None) if response.extra else None,
     )
     if response.error is not None:
         return record.fail("error", response.error)

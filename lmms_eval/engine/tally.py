@@ -3,8 +3,8 @@
 A :class:`TaskTally` takes each :class:`~lmms_eval.api.record.SampleRecord` once (as it is
 logged, or as a log is read) and keeps only what aggregation reads: per sample (slot =
 ``index * repeats + repeat``) a status code, token counts and latency, and each metric's value.
-Numeric metric values live in growable numpy arrays (8 bytes a sample); other values (the pieces
-of a corpus metric, structured values) in a dict by slot. A later record of the same sample
+Numeric metric values live in growable float arrays (8 bytes a sample, NaN = none); other values
+(the pieces of a corpus metric, structured values) in a dict by slot. A later record of the same sample
 replaces the earlier one, as the last line of an id wins in a log. Values are handed to the
 aggregations in document order, so results do not depend on the order samples finished in.
 """
@@ -12,6 +12,7 @@ aggregations in document order, so results do not depend on the order samples fi
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,46 +20,50 @@ import numpy as np
 
 from lmms_eval.api.record import STATUSES, SampleRecord
 
-_OK = STATUSES.index("ok")
-_INITIAL = 1024
+_CODES = {status: code for code, status in enumerate(STATUSES)}
+_OK = _CODES["ok"]
+_NAN = float("nan")
+_INFINITE = (float("inf"), float("-inf"))
+_NUMBERS = (bool, int, float, np.integer, np.floating)
 
 
-def _grown(array: np.ndarray, size: int, fill: Any) -> np.ndarray:
-    if size <= len(array):
-        return array
-    new = np.full(max(size, 2 * len(array)), fill, dtype=array.dtype)
-    new[: len(array)] = array
-    return new
+def _grow(values: array, size: int, fill: Any) -> None:  # type: ignore[type-arg]
+    """Extend ``values`` in place to at least ``size`` items (doubling), new items ``fill``."""
+    if size > len(values):
+        values.extend(array(values.typecode, [fill]) * (max(size, 2 * len(values)) - len(values)))
 
 
 def _number(value: Any) -> float | None:
     """A finite number as float, None for None/NaN/inf (how the log stores them); else raise TypeError."""
     if value is None:
         return None
-    if isinstance(value, (bool, int, float, np.integer, np.floating)):
+    if isinstance(value, _NUMBERS):
         number = float(value)
         return number if math.isfinite(number) else None
     raise TypeError
 
 
 class _Column:
-    """One metric key's per-slot values: numeric in an array, anything else in a dict."""
+    """One metric key's per-slot values: numeric in a float array (NaN = none), anything else in a dict."""
 
     def __init__(self) -> None:
-        self.floats = np.full(_INITIAL, np.nan)
-        self.present = np.zeros(_INITIAL, dtype=bool)
+        self.floats = array("d")
         self.objects: dict[int, Any] | None = None  # set once a non-numeric value arrives
 
     def set(self, slot: int, value: Any) -> None:
         if self.objects is None:
-            try:
-                number = _number(value)
-            except TypeError:
-                self._to_objects()
+            if type(value) is float and value == value and value not in _INFINITE:  # the common case
+                number: float | None = value
             else:
-                self.floats = _grown(self.floats, slot + 1, np.nan)
-                self.present = _grown(self.present, slot + 1, False)
-                self.floats[slot], self.present[slot] = (number, True) if number is not None else (np.nan, False)
+                try:
+                    number = _number(value)
+                except TypeError:
+                    number = None
+                    self._to_objects()
+            if self.objects is None:
+                if slot >= len(self.floats):
+                    _grow(self.floats, slot + 1, _NAN)
+                self.floats[slot] = _NAN if number is None else number
                 return
         assert self.objects is not None
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -69,22 +74,25 @@ class _Column:
     def clear(self, slot: int) -> None:
         if self.objects is not None:
             self.objects.pop(slot, None)
-        elif slot < len(self.present):
-            self.present[slot] = False
+        elif slot < len(self.floats):
+            self.floats[slot] = _NAN
 
     def _to_objects(self) -> None:
-        slots = np.flatnonzero(self.present)
-        self.objects = {int(s): float(self.floats[s]) for s in slots}
-        self.floats = self.present = np.zeros(0)
+        values = np.frombuffer(self.floats, dtype=np.float64)
+        self.objects = {int(s): float(values[s]) for s in np.flatnonzero(~np.isnan(values))}
+        self.floats = array("d")
 
     def values(self) -> Any:
         """The values in slot order: a float array, or a list."""
         if self.objects is None:
-            return self.floats[: len(self.present)][self.present]
+            values = np.frombuffer(self.floats, dtype=np.float64)
+            return values[~np.isnan(values)]
         return [self.objects[s] for s in sorted(self.objects)]
 
     def __len__(self) -> int:
-        return len(self.objects) if self.objects is not None else int(self.present.sum())
+        if self.objects is not None:
+            return len(self.objects)
+        return int((~np.isnan(np.frombuffer(self.floats, dtype=np.float64))).sum())
 
 
 class TaskTally:
@@ -92,10 +100,10 @@ class TaskTally:
 
     def __init__(self, repeats: int = 1) -> None:
         self.repeats = max(1, int(repeats))
-        self.status = np.full(_INITIAL, -1, dtype=np.int8)
-        self.prompt_tokens = np.full(_INITIAL, np.nan)
-        self.completion_tokens = np.full(_INITIAL, np.nan)
-        self.latency = np.full(_INITIAL, np.nan)
+        self.status = array("b")  # -1: no record
+        self.prompt_tokens = array("d")
+        self.completion_tokens = array("d")
+        self.latency = array("d")
         self.columns: dict[str, _Column] = {}
         self._first_seen: dict[str, tuple[int, int]] = {}
         self.failures: dict[int, tuple[Any, str | None]] = {}
@@ -103,36 +111,40 @@ class TaskTally:
     def add(self, record: SampleRecord) -> None:
         """Fold one record in, replacing any earlier record of the same sample."""
         slot = record.index * self.repeats + record.repeat
-        size = slot + 1
-        if size > len(self.status):
-            self.status = _grown(self.status, size, -1)
-            self.prompt_tokens = _grown(self.prompt_tokens, size, np.nan)
-            self.completion_tokens = _grown(self.completion_tokens, size, np.nan)
-            self.latency = _grown(self.latency, size, np.nan)
-        if self.status[slot] >= 0:
+        status = self.status
+        if slot >= len(status):
+            _grow(status, slot + 1, -1)
+            for values in (self.prompt_tokens, self.completion_tokens, self.latency):
+                _grow(values, slot + 1, _NAN)
+        elif status[slot] >= 0:
             for column in self.columns.values():
                 column.clear(slot)
             self.failures.pop(slot, None)
-        code = STATUSES.index(record.status)
-        self.status[slot] = code
+            self.prompt_tokens[slot] = self.completion_tokens[slot] = self.latency[slot] = _NAN
+        code = _CODES[record.status]
+        status[slot] = code
         usage = record.usage
-        for array, value in (
-            (self.prompt_tokens, usage.prompt_tokens),
-            (self.completion_tokens, usage.completion_tokens),
-            (self.latency, usage.latency_s),
-        ):
-            array[slot] = np.nan if value is None else float(value)
+        if usage.prompt_tokens is not None:
+            self.prompt_tokens[slot] = usage.prompt_tokens
+        if usage.completion_tokens is not None:
+            self.completion_tokens[slot] = usage.completion_tokens
+        if usage.latency_s is not None:
+            self.latency[slot] = usage.latency_s
         if code != _OK:
             self.failures[slot] = (record.doc_id, record.error)
             return
-        for position, (key, value) in enumerate((record.scores or {}).items()):
-            column = self.columns.get(key)
+        scores = record.scores
+        if not scores:
+            return
+        columns, first_seen = self.columns, self._first_seen
+        for position, (key, value) in enumerate(scores.items()):
+            column = columns.get(key)
             if column is None:
-                column = self.columns[key] = _Column()
+                column = columns[key] = _Column()
             column.set(slot, value)
-            seen = self._first_seen.get(key)
-            if seen is None or (slot, position) < seen:
-                self._first_seen[key] = (slot, position)
+            seen = first_seen.get(key)
+            if seen is None or slot < seen[0]:
+                first_seen[key] = (slot, position)
 
     def extend(self, records: Iterable[SampleRecord]) -> TaskTally:
         for record in records:
@@ -147,13 +159,16 @@ class TaskTally:
     def values(self, key: str) -> Any:
         return self.columns[key].values()
 
+    def _status(self) -> np.ndarray:
+        return np.frombuffer(self.status, dtype=np.int8)
+
     @property
     def n_samples(self) -> int:
-        return int((self.status >= 0).sum())
+        return int((self._status() >= 0).sum())
 
     @property
     def n_ok(self) -> int:
-        return int((self.status == _OK).sum())
+        return int((self._status() == _OK).sum())
 
     @property
     def n_errors(self) -> int:
@@ -166,11 +181,13 @@ class TaskTally:
     def usage_totals(self) -> dict[str, int | None]:
         """Prompt and completion tokens summed over the samples that reported them."""
         out: dict[str, int | None] = {}
-        for key, array in (("prompt_tokens", self.prompt_tokens), ("completion_tokens", self.completion_tokens)):
-            known = array[~np.isnan(array)]
+        for key, values in (("prompt_tokens", self.prompt_tokens), ("completion_tokens", self.completion_tokens)):
+            known = np.frombuffer(values, dtype=np.float64)
+            known = known[~np.isnan(known)]
             out[key] = int(known.sum()) if len(known) else None
         return out
 
     def latency_sum_count(self) -> tuple[float, int]:
-        known = self.latency[~np.isnan(self.latency)]
+        known = np.frombuffer(self.latency, dtype=np.float64)
+        known = known[~np.isnan(known)]
         return float(known.sum()), len(known)

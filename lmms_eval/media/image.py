@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -250,9 +251,33 @@ def _oriented_size(img: PILImage) -> tuple[int, int]:
     return int(width), int(height)
 
 
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(raw: bytes) -> tuple[int, int] | None:
+    """Width and height of PNG bytes from the IHDR chunk, when no ``eXIf`` chunk can rotate them
+    (PNG spec: IHDR comes first; eXIf, if any, comes before the first IDAT). None otherwise."""
+    if not raw.startswith(_PNG_SIGNATURE) or raw[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", raw[16:24])
+    pos = 8
+    while pos + 8 <= len(raw):
+        length, kind = struct.unpack(">I4s", raw[pos : pos + 8])
+        if kind == b"eXIf":
+            return None  # orientation may swap the axes: let PIL read it
+        if kind in (b"IDAT", b"IEND"):
+            return int(width), int(height)
+        pos += 12 + length
+    return None
+
+
 def _header_size(source: Any) -> tuple[int, int]:
     from PIL import Image as PILImageModule
 
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        fast = png_size(bytes(source))
+        if fast is not None:
+            return fast
     fh = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray, memoryview)) else source
     with PILImageModule.open(fh) as img:  # reads the header only
         return _oriented_size(img)

@@ -25,7 +25,7 @@ def normalize_basic(text: str, ignore_case: bool = True, ignore_punctuation: boo
         text = text.lower()
     if ignore_punctuation:
         text = _PUNCT.sub("", text)
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split splits on exactly what \s matches in Python's re
 
 
 def references(reference: Any) -> list[str]:
@@ -46,6 +46,8 @@ def exact_match(
 ) -> float:
     """1.0 if the prediction equals any reference after whitespace (and case) normalisation."""
     pred = normalize_basic(prediction, ignore_case, ignore_punctuation)
+    if isinstance(reference, str):  # the common case, without building a list
+        return float(pred == normalize_basic(reference, ignore_case, ignore_punctuation))
     return float(any(pred == normalize_basic(r, ignore_case, ignore_punctuation) for r in references(reference)))
 
 

@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from lmms_eval.api.errors import DatasetError
 from lmms_eval.tasks.rows import LazyRow, media_features
 
@@ -153,7 +155,7 @@ def _read_local(paths: list[str], fmt: str, task: str) -> list[dict[str, Any]]:
                     for lineno, line in enumerate(fh, 1):
                         if line.strip():
                             try:
-                                rows.append(json.loads(line))
+                                rows.append(_loads(line))
                             except ValueError as exc:
                                 raise DatasetError(
                                     f"task {task!r}: {path}:{lineno} is not valid JSON ({exc}); fix or remove that line"
@@ -164,6 +166,14 @@ def _read_local(paths: list[str], fmt: str, task: str) -> list[dict[str, Any]]:
         except OSError as exc:
             raise DatasetError(f"task {task!r}: cannot read {path}: {exc.strerror}") from None
     return rows
+
+
+def _loads(line: str) -> Any:
+    """One JSON value: orjson, or the standard library for what orjson refuses (NaN, huge integers)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
 
 
 def _sha256_files(paths: list[str]) -> str:

@@ -46,11 +46,14 @@ class Task:
 
     def __init__(self, config: TaskConfig, raw_config: dict[str, Any], yaml_path: str) -> None:
         self.config = config
+        self.name: str = config.task
         self.raw_config = raw_config
         self.yaml_path = yaml_path
         self.yaml_dir = os.path.dirname(os.path.abspath(yaml_path))
         self._templates: dict[str, Any] = {}
         self._prompt_kwargs_cache: dict[str | None, dict[str, Any]] = {}
+        self._renderers: dict[str, tuple[Any, Callable[[dict[str, Any], dict[str, Any]], Any]]] = {}
+        self._keys_by_filter: dict[str, list[tuple[str, Metric, dict[str, Any]]]] = {}
         self._source: datasource.DocSource | None = None
 
     # ---- construction -------------------------------------------------------------------
@@ -81,10 +84,6 @@ class Task:
         from lmms_eval.judge.spec import parse_spec
 
         return parse_spec(self.config.judge, self.yaml_path)
-
-    @property
-    def name(self) -> str:
-        return self.config.task
 
     @cached_property
     def config_hash(self) -> str:
@@ -195,23 +194,35 @@ class Task:
 
     def render(self, value: Any, doc: dict[str, Any], prompt_kwargs: dict[str, Any], field: str) -> Any:
         """Evaluate a templated field: function, column name, jinja2 template or literal."""
+        renderer = self._renderers.get(field)
+        if renderer is None or renderer[0] is not value:
+            renderer = self._renderers[field] = (value, self._compile(value, field))
+        return renderer[1](doc, prompt_kwargs)
+
+    def _compile(self, value: Any, field: str) -> Callable[[dict[str, Any], dict[str, Any]], Any]:
+        """A field's renderer, decided once: a function, a template (``{{``/``{%``), else a column
+        name (when the document has that column) or a literal."""
         if callable(value):
-            return _call_with_optional_kwargs(value, doc, prompt_kwargs)
-        if isinstance(value, str):
-            if value in doc:
-                return raw_value(doc, value)
-            if "{{" in value or "{%" in value:
+            return lambda doc, kwargs: _call_with_optional_kwargs(value, doc, kwargs)
+        if isinstance(value, str) and ("{{" in value or "{%" in value):
+            template = self._template(value)
+            if isinstance(template, _PlainTemplate):
+                return template.render
+
+            def render_jinja(doc: dict[str, Any], kwargs: dict[str, Any]) -> Any:
                 import jinja2
 
-                template = self._template(value)
-                if isinstance(template, _PlainTemplate):
-                    return template.render(doc, prompt_kwargs)
+                if value in doc:
+                    return raw_value(doc, value)
                 try:
-                    return template.render({**prompt_kwargs, **doc, "lmms_eval_specific_kwargs": prompt_kwargs})
+                    return template.render({**kwargs, **doc, "lmms_eval_specific_kwargs": kwargs})
                 except jinja2.UndefinedError as exc:
                     raise SampleError(f"{field} template: {exc.message}") from None
-            return value
-        return value
+
+            return render_jinja
+        if isinstance(value, str):
+            return lambda doc, kwargs: raw_value(doc, value) if value in doc else value
+        return lambda doc, kwargs: value
 
     def _prompt_kwargs(self, model_name: str | None) -> dict[str, Any]:
         if model_name not in self._prompt_kwargs_cache:
@@ -227,9 +238,7 @@ class Task:
                 _call_with_optional_kwargs(cfg.doc_to_messages, doc, prompt_kwargs), self.source.base_dir
             )
         content: list[Any] = []
-        for kind, value in (("image", cfg.doc_to_visual), ("video", cfg.doc_to_video), ("audio", cfg.doc_to_audio)):
-            if value is None:
-                continue
+        for kind, value in self.media_fields:
             items = self.render(value, doc, prompt_kwargs, f"doc_to_{kind}")
             for item in items if isinstance(items, (list, tuple)) else [items]:
                 if item is None:
@@ -245,6 +254,13 @@ class Task:
         if cfg.system_prompt:
             messages.insert(0, Message("system", [Text(cfg.system_prompt)]))
         return messages
+
+    @cached_property
+    def media_fields(self) -> list[tuple[str, Any]]:
+        """``(kind, doc_to_* value)`` of the media fields the task sets."""
+        cfg = self.config
+        fields = (("image", cfg.doc_to_visual), ("video", cfg.doc_to_video), ("audio", cfg.doc_to_audio))
+        return [(kind, value) for kind, value in fields if value is not None]
 
     def generation_params(self, overrides: dict[str, Any] | None = None) -> GenerationParams:
         """The task's generation parameters with ``--gen_kwargs`` on top. No stop string is invented."""
@@ -343,10 +359,18 @@ class Task:
                         raise SampleError(f"process_results returned no value for metric {name!r}")
                     scores[f"{name},{filter_name}"] = values[name]
                 continue
-            for name, metric, kwargs in self.metrics:
-                assert metric is not None
-                scores[f"{name},{filter_name}"] = metric.compute(prediction, target, doc=doc, choices=choices, **kwargs)
+            for key, metric, kwargs in self._metric_keys(filter_name):
+                scores[key] = metric.compute(prediction, target, doc=doc, choices=choices, **kwargs)
         return scores
+
+    def _metric_keys(self, filter_name: str) -> list[tuple[str, Metric, dict[str, Any]]]:
+        """``("metric,filter", metric, kwargs)`` for one filter, built once."""
+        keys = self._keys_by_filter.get(filter_name)
+        if keys is None:
+            keys = self._keys_by_filter[filter_name] = [
+                (f"{name},{filter_name}", metric, kwargs) for name, metric, kwargs in self.metrics if metric is not None
+            ]
+        return keys
 
     def aggregation(self, metric_name: str) -> tuple[Callable[[Sequence[Any]], float], bool]:
         """The aggregation function and higher_is_better of one metric of this task."""
