@@ -31,6 +31,7 @@ class ScriptedModel(Model[ScriptedConfig]):
         super().__init__(config)
         self.max_batch_size = self.config.batch
         self.calls: list[int] = []
+        self.decoded_before: list[bool] = []  # per request: were its media decoded before generate()?
 
     @property
     def media_spec(self) -> MediaSpec | None:
@@ -43,6 +44,8 @@ class ScriptedModel(Model[ScriptedConfig]):
         fail = {s for s in self.config.fail_on.split(",") if s}
         out = []
         for r in requests:
+            media = [p for m in r.messages for p in m.content if hasattr(p, "cache")]
+            self.decoded_before.append(bool(media) and all(p.cache for p in media))
             if str(r.doc_id) in fail:
                 raise RuntimeError(f"scripted failure on doc {r.doc_id}")
             if self.config.sleep_s:

@@ -148,3 +148,62 @@ def test_resume_refuses_a_changed_task(toy_tasks: Path, tmp_path: Path) -> None:
         run(toy_tasks, tmp_path / "out", tasks=["say_word"], resume=True)
     # re-scoring the old run stays possible and keeps its samples
     assert rescore_run(first.run_dir).results["results"]["say_word"]["n_samples"] == 12
+
+
+def test_a_task_sending_what_the_model_does_not_take_is_refused_before_generation(
+    toy_tasks: Path, tmp_path: Path
+) -> None:
+    (toy_tasks / "data" / "clips.jsonl").write_text(json.dumps({"audio": "a.wav", "answer": "x"}) + "\n")
+    (toy_tasks / "hear.yaml").write_text(
+        "task: hear\ndataset_path: json\ndataset_kwargs: {data_files: data/clips.jsonl}\ntest_split: train\n"
+        "doc_to_audio: audio\ndoc_to_text: 'Transcribe.'\ndoc_to_target: answer\nmetric_list: [{metric: exact_match}]\n"
+    )
+
+    class Eyes(ScriptedModel):
+        modalities = frozenset({"text", "image"})
+
+    model = Eyes()
+    for batch_size in (1, 4):  # planned without documents (batch 1) and with them (costs for batching)
+        with pytest.raises(UsageError, match="model 'scripted' takes image\\+text; task 'hear' sends audio"):
+            run(
+                toy_tasks, tmp_path / f"out{batch_size}", tasks=["hear", "say_word"], model=model, batch_size=batch_size
+            )
+    assert model.calls == []  # nothing was generated
+
+
+def test_media_are_decoded_ahead_and_a_corrupt_video_fails_alone(toy_tasks: Path, tmp_path: Path) -> None:
+    av = pytest.importorskip("av")
+    import numpy as np
+
+    rows = []
+    for i in range(5):
+        path = toy_tasks / "data" / f"v{i}.mp4"
+        with av.open(str(path), "w") as container:
+            stream = container.add_stream("mpeg4", rate=5)
+            stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+            for k in range(6):
+                frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 20 * k, np.uint8), format="rgb24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        rows.append({"video": path.name, "answer": f"v{i}"})
+    (toy_tasks / "data" / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 definitely not a video")
+    rows.insert(2, {"video": "broken.mp4", "answer": "broken"})
+    (toy_tasks / "data" / "vids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (toy_tasks / "vids.yaml").write_text(
+        "task: vids\ndataset_path: json\ndataset_kwargs: {data_files: data/vids.jsonl}\ntest_split: train\n"
+        "doc_to_video: video\ndoc_to_text: 'Name {{answer}}'\ndoc_to_target: answer\n"
+        "metric_list: [{metric: exact_match}]\n"
+    )
+    model = ScriptedModel(ScriptedConfig(decode=True, batch=2))
+    outcome = run(
+        toy_tasks, tmp_path / "out", tasks=["vids"], model=model, batch_size=2, decode_workers=2, max_error_rate=0.5
+    )
+    res = outcome.results["results"]["vids"]
+    assert res["n_errors"] == 1 and res["exact_match,none"] == 1.0
+    error = outcome.results["errors"]["vids"]["examples"][0]["error"]
+    assert error.startswith("vids doc 2, video 0: ") and "broken.mp4" in error
+    assert model.decoded_before == [True] * 5  # the broken one never reached the model; the others came decoded
+    lines = [json.loads(x) for x in (Path(outcome.run_dir) / "samples_vids.jsonl").read_text().splitlines()]
+    assert sorted(r["usage"]["batch_size"] for r in lines if r["status"] == "ok") == [1, 2, 2, 2, 2]

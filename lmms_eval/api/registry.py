@@ -104,7 +104,7 @@ class Registry(Generic[T]):
                     f"install the matching extra, e.g. pip install 'lmms_eval[hf]'."
                 ) from exc
             self._entries[name] = value
-        return value  # type: ignore[return-value]
+        return value
 
     def items(self) -> Iterator[tuple[str, T | str]]:
         self._load_plugins()

@@ -21,11 +21,11 @@ import random
 import time
 from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lmms_eval.api.errors import LmmsEvalError, UsageError
+from lmms_eval.api.errors import LmmsEvalError, SampleError, UsageError
 from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.messages import MEDIA_KINDS
 from lmms_eval.api.model import Model
@@ -334,7 +334,7 @@ class Evaluator:
 
         batches = make_batches(range(len(plan)), plan.cost, self.batch_size(), self.cfg.max_batch_tokens)
         spec = self.model.media_spec
-        workers = self.cfg.decode_workers if spec is not None else 0
+        workers = self.cfg.decode_workers if spec is not None and not spec.empty else 0
 
         def prepare(item: _Built) -> None:
             if spec is not None and item.request is not None:
@@ -356,7 +356,11 @@ class Evaluator:
                     if failure is not None and item.error is None:
                         if isinstance(failure, LmmsEvalError):
                             raise failure
-                        item.error = f"cannot decode the media of {item.task.name} doc {_doc_id(item)}: {failure}"
+                        item.error = (
+                            str(failure)  # names the sample and the file
+                            if isinstance(failure, SampleError)
+                            else f"{item.task.name} doc {_doc_id(item)}: cannot decode its media: {failure}"
+                        )
                 ready = [item for item in items if item.error is None]
                 responses = self._call_model([item.request for item in ready]) if ready else []  # type: ignore[misc]
                 for item, response in zip(ready, responses):
@@ -373,7 +377,7 @@ class Evaluator:
             bar.close()
         return done
 
-    def _build_batches(self, plan: _Plan, batches: Iterator[list[int]]) -> Iterator[list[_Built]]:
+    def _build_batches(self, plan: _Plan, batches: Iterator[list[int]]) -> Generator[list[_Built], None, None]:
         """Each batch's samples with their documents and requests (main thread). Documents are read
         in windows of the coming batches' samples (one dataset read per window and task)."""
         docs: dict[int, dict[str, Any] | BaseException] = {}

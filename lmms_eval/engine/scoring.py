@@ -55,7 +55,7 @@ def make_record(
     doc_id: Any,
     repeat: int,
     request_id: str,
-    doc: Mapping[str, Any] | None,
+    doc: dict[str, Any] | None,
     request: Request | None,
     response: Response,
     batch_size: int | None = None,
@@ -83,7 +83,7 @@ def make_record(
     return score_record(record, task, doc, predict_only)
 
 
-def score_record(record: SampleRecord, task: Task, doc: Mapping[str, Any], predict_only: bool) -> SampleRecord:
+def score_record(record: SampleRecord, task: Task, doc: dict[str, Any], predict_only: bool) -> SampleRecord:
     """Fill a record's target, filtered answers and scores from its ``raw_output``.
 
     A filter or metric that raises marks the record ``scoring_error`` (never a 0 score).

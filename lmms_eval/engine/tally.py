@@ -27,7 +27,7 @@ _INFINITE = (float("inf"), float("-inf"))
 _NUMBERS = (bool, int, float, np.integer, np.floating)
 
 
-def _grow(values: array, size: int, fill: Any) -> None:  # type: ignore[type-arg]
+def _grow(values: array[Any], size: int, fill: Any) -> None:
     """Extend ``values`` in place to at least ``size`` items (doubling), new items ``fill``."""
     if size > len(values):
         values.extend(array(values.typecode, [fill]) * (max(size, 2 * len(values)) - len(values)))
@@ -138,10 +138,9 @@ class TaskTally:
             return
         columns, first_seen = self.columns, self._first_seen
         for position, (key, value) in enumerate(scores.items()):
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = _Column()
-            column.set(slot, value)
+            if key not in columns:
+                columns[key] = _Column()
+            columns[key].set(slot, value)
             seen = first_seen.get(key)
             if seen is None or slot < seen[0]:
                 first_seen[key] = (slot, position)

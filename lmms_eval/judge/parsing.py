@@ -30,7 +30,7 @@ def _excerpt(reply: str, n: int = 160) -> str:
     return flat if len(flat) <= n else flat[: n - 3] + "..."
 
 
-def parse_binary(reply: str, pattern: str | None = None, labels: Mapping[str, Sequence[str]] | None = None) -> bool:
+def parse_binary(reply: str, pattern: str | None = None, labels: Mapping[Any, Sequence[str]] | None = None) -> bool:
     """``True`` for a correct verdict, ``False`` for incorrect.
 
     ``pattern`` is a regular expression (case-insensitive) whose first group captures the label;

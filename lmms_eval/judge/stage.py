@@ -23,7 +23,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from lmms_eval.api.errors import ConfigError, LmmsEvalError, SampleError
 from lmms_eval.api.record import SampleRecord
@@ -37,7 +37,7 @@ from lmms_eval.judge.templates import JudgeTemplate, load_template
 
 log = logging.getLogger(__name__)
 
-JUDGE_ERROR = "judge_error"
+JUDGE_ERROR: Final = "judge_error"
 DocLoader = Callable[[SampleRecord], Mapping[str, Any]]
 
 
@@ -78,7 +78,7 @@ class _Item:
     error: str | None = None
 
 
-def _loggable(messages: list[SampleRecord]) -> list[SampleRecord]:
+def _loggable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Messages for the sample log: image data replaced by a short hash."""
     out = []
     for msg in messages:
@@ -400,7 +400,7 @@ def judge_summary(records: list[SampleRecord]) -> dict[str, Any]:
 
     Computed from the records alone, so ``lmms-eval score`` reports the same numbers.
     """
-    summary = {
+    summary: dict[str, Any] = {
         "samples": 0,
         "judged_items": 0,
         "decided_by_rule": 0,

@@ -296,7 +296,7 @@ def image_size(part: Image) -> tuple[int, int] | None:
     try:
         cached = part.cache.get("rgb")
         if cached is not None:
-            size = tuple(cached.size)  # type: ignore[assignment]
+            size = (int(cached.size[0]), int(cached.size[1]))
         elif part.data is not None:
             data = part.data
             if hasattr(data, "convert") and hasattr(data, "size"):

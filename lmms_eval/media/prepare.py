@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lmms_eval.api.errors import LmmsEvalError, SampleError
+from lmms_eval.api.messages import Audio, Image, Video
 from lmms_eval.media.audio import load_audio
 from lmms_eval.media.image import load_image, one_line
 from lmms_eval.media.video import FrameSampling, load_video
@@ -43,10 +44,6 @@ class MediaSpec:
         return not (self.images or self.audio or self.video is not None)
 
 
-def _label(request: Request) -> str:
-    return f"{request.task or 'request'} doc {request.doc_id}"
-
-
 def prepare_request(request: Request, spec: MediaSpec) -> None:
     """Decode every media part of every message of ``request`` as ``spec`` says (results go to
     the parts' caches).
@@ -56,7 +53,7 @@ def prepare_request(request: Request, spec: MediaSpec) -> None:
     (:class:`~lmms_eval.api.errors.UsageError`, e.g. a video backend that is not installed, and
     ImportError, e.g. ``soxr`` missing) propagate as they are.
     """
-    label = _label(request)
+    label = request.label()
     counts = {"image": 0, "audio": 0, "video": 0}
     for message in request.messages:
         for part in message.content:
@@ -66,12 +63,12 @@ def prepare_request(request: Request, spec: MediaSpec) -> None:
             where = f"{label}, {kind} {counts[kind]}"
             counts[kind] += 1
             try:
-                if kind == "image" and spec.images:
-                    load_image(part, where=where)  # type: ignore[arg-type]
-                elif kind == "audio" and spec.audio:
-                    load_audio(part, spec.audio_rate, where=where)  # type: ignore[arg-type]
-                elif kind == "video" and spec.video is not None:
-                    load_video(part, spec.video, spec.video_backend, where=where)  # type: ignore[arg-type]
+                if isinstance(part, Image) and spec.images:
+                    load_image(part, where=where)
+                elif isinstance(part, Audio) and spec.audio:
+                    load_audio(part, spec.audio_rate, where=where)
+                elif isinstance(part, Video) and spec.video is not None:
+                    load_video(part, spec.video, spec.video_backend, where=where)
             except (SampleError, LmmsEvalError, ImportError):
                 raise
             except Exception as exc:  # noqa: BLE001 - never a bare decoder traceback

@@ -21,7 +21,7 @@ Batching: all requests of a batch are processed in one ``generate`` call with le
 request whose audio cannot be read gets ``Response.error`` and the others keep their own
 outputs (outputs are matched to requests by index, never by position in a shortened list).
 
-Example: ``lmms-eval --model aero --model_args pretrained=lmms-lab/Aero-1-Audio-1.5B,batch_size=4``
+Example: ``lmms-eval --model aero --model_args pretrained=lmms-lab/Aero-1-Audio-1.5B --batch_size 4``
 """
 
 from __future__ import annotations

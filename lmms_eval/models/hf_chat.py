@@ -7,7 +7,7 @@ the checkpoint's config is used; name any ``transformers`` class (``model_class=
 AutoModelForSpeechSeq2Seq``) to override. Images, videos and audio go to the processor as
 content parts in order; what a given checkpoint accepts is up to its processor.
 
-Example: ``--model hf_chat --model_args pretrained=HuggingFaceTB/SmolVLM2-2.2B-Instruct,batch_size=8``
+Example: ``--model hf_chat --model_args pretrained=HuggingFaceTB/SmolVLM2-2.2B-Instruct --batch_size 8``
 """
 
 from __future__ import annotations

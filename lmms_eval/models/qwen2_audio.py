@@ -18,7 +18,7 @@ Long audio: Qwen2-Audio's encoder sees at most 30 s (its feature extractor pads/
   how much was cut.
 * ``error``: the sample fails with a message naming it.
 
-Example: ``lmms-eval --model qwen2_audio --model_args pretrained=Qwen/Qwen2-Audio-7B-Instruct,batch_size=8``
+Example: ``lmms-eval --model qwen2_audio --model_args pretrained=Qwen/Qwen2-Audio-7B-Instruct --batch_size 8``
 """
 
 from __future__ import annotations

@@ -86,6 +86,20 @@ def frame_sampling(traits: ModelFamily, fps: float | None, max_frames: int | Non
     return FrameSampling(fps=fps, max_frames=max_frames, multiple_of=traits.frame_multiple, mode=traits.sampling_mode)
 
 
+def vllm_media_spec(cfg: VLLMConfig, traits: ModelFamily, processor: Any) -> MediaSpec:
+    """What the vllm adapter decodes (ahead of time, in the engine): images, audio at the
+    processor's rate, videos by the family's rule with the ``fps``/``max_frames`` args."""
+    extractor = getattr(processor, "feature_extractor", None)
+    rate = getattr(extractor, "sampling_rate", None)
+    return MediaSpec(
+        images=True,
+        audio=True,
+        audio_rate=int(rate) if rate else None,
+        video=frame_sampling(traits, cfg.fps or traits.default_fps, cfg.max_frames or traits.default_max_frames),
+        video_backend=cfg.video_backend,
+    )
+
+
 def request_to_vllm_input(
     request: Request,
     render: Callable[[list[dict[str, Any]], bool], str],
@@ -415,17 +429,7 @@ class VLLM(Model[VLLMConfig]):
 
     @property
     def media_spec(self) -> MediaSpec:
-        cfg = self.config
-        extractor = getattr(self.template, "feature_extractor", None)
-        rate = getattr(extractor, "sampling_rate", None)
-        max_frames = cfg.max_frames or self.traits.default_max_frames
-        return MediaSpec(
-            images=True,
-            audio=True,
-            audio_rate=int(rate) if rate else None,
-            video=frame_sampling(self.traits, cfg.fps or self.traits.default_fps, max_frames),
-            video_backend=cfg.video_backend,
-        )
+        return vllm_media_spec(self.config, self.traits, self.template)
 
     def render(self, messages: list[dict[str, Any]], continue_final: bool) -> str:
         return str(

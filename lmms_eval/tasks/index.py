@@ -153,5 +153,4 @@ class TaskIndex:
                 if self.broken:
                     broken = f" ({len(self.broken)} task file(s) failed to parse; `lmms-eval tasks` shows them)"
                 raise UsageError(f"unknown task {pattern!r}.{hint} List tasks with `lmms-eval tasks`.{broken}")
-        seen: set[str] = set()
-        return [n for n in out if not (n in seen or seen.add(n))]
+        return list(dict.fromkeys(out))  # first occurrence of each name, in order

@@ -63,7 +63,7 @@ def decode_media_value(feature: Any, value: Any) -> Any:
     return value
 
 
-class LazyRow(dict):  # type: ignore[type-arg]
+class LazyRow(dict[str, Any]):
     """A dataset row: stored values, with media decoded on ``row[key]`` (see the module docstring)."""
 
     __slots__ = ("_features", "_decoded")

@@ -333,7 +333,7 @@ class Task:
     @cached_property
     def metrics(self) -> list[tuple[str, Metric | None, dict[str, Any]]]:
         """(name, registered metric or None for process_results-only names, kwargs)."""
-        out = []
+        out: list[tuple[str, Metric | None, dict[str, Any]]] = []
         for spec in self.config.metric_list:
             if callable(spec.metric):
                 metric = Metric(name=spec.metric.__name__, compute=spec.metric)

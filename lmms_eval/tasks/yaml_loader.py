@@ -52,7 +52,7 @@ class _TaskLoader(_Loader):  # type: ignore[misc, valid-type]
 
 
 def _function_constructor(loader: _TaskLoader, node: yaml.Node) -> FunctionRef:
-    return FunctionRef(str(loader.construct_scalar(node)), loader.yaml_dir)  # type: ignore[arg-type]
+    return FunctionRef(str(loader.construct_scalar(node)), loader.yaml_dir)
 
 
 _TaskLoader.add_constructor("!function", _function_constructor)

@@ -321,3 +321,54 @@ def test_per_request_failures_and_bad_args(qwen, tmp_path):
     (bare / "chat_template.jinja").unlink()
     with pytest.raises(UsageError, match="no chat template"):
         Qwen2_5_VL.from_args(f"pretrained={bare}")
+
+
+def test_cli_batch_size_batches_the_adapter_and_the_model_arg_only_caps_it(tmp_path):
+    """`--batch_size 4` alone runs the adapter at batch 4 (it ran at 1 before); batch_size= only caps."""
+    import json
+
+    from lmms_eval.cli.main import main
+
+    tasks = tmp_path / "tasks"
+    (tasks / "img").mkdir(parents=True)
+    with open(tasks / "pics.jsonl", "w") as fh:
+        for i, image in enumerate(tv.make_images(8)):
+            image.save(tasks / "img" / f"{i}.png")
+            fh.write(json.dumps({"id": i, "image": f"img/{i}.png", "q": "What is shown?" * (1 + i % 3)}) + "\n")
+    (tasks / "pics.yaml").write_text(
+        "task: pics\ndataset_path: json\ndataset_kwargs: {data_files: pics.jsonl}\ntest_split: train\n"
+        "doc_to_visual: image\ndoc_to_text: q\ndoc_to_target: '{{id}}'\nmetric_list: [{metric: exact_match}]\n"
+        "generation_kwargs: {max_new_tokens: 3}\n"
+    )
+
+    def batch_sizes(model_args: str, out: str) -> list[int]:
+        argv = [
+            "--model",
+            "qwen2_5_vl",
+            "--model_args",
+            f"pretrained={tv.tiny_qwen2_5_vl()}{model_args}",
+            "--tasks",
+            "pics",
+            "--include_path",
+            str(tasks),
+            "--batch_size",
+            "4",
+            "--output_path",
+            str(tmp_path / out),
+            "--no_progress",
+            "--max_error_rate",
+            "1",
+        ]
+        assert main(argv) == 0
+        (log,) = (tmp_path / out).rglob("samples_pics.jsonl")
+        records = [json.loads(line) for line in log.read_text().splitlines()]
+        assert len(records) == 8 and all(r["status"] == "ok" for r in records)
+        return [r["usage"]["batch_size"] for r in records]
+
+    assert batch_sizes("", "plain") == [4] * 8
+    assert batch_sizes(",batch_size=2", "capped") == [2] * 8
+
+
+def test_renamed_model_args_say_the_new_name():
+    with pytest.raises(UsageError, match="'max_frames_num' is now 'max_frames'"):
+        LlavaVid.from_args(f"pretrained={tv.tiny_llava_onevision()},max_frames_num=8")
