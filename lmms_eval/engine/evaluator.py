@@ -349,33 +349,43 @@ class Evaluator:
             mininterval=0.5,
         )
         done = 0
+        show = self.cfg.show_progress
         built = self._build_batches(plan, batches)
         try:
             for items, failures in prefetch(built, prepare, workers, self.cfg.decode_ahead):
-                for item, failure in zip(items, failures):
-                    if failure is not None and item.error is None:
-                        if isinstance(failure, LmmsEvalError):
-                            raise failure
-                        item.error = (
-                            str(failure)  # names the sample and the file
-                            if isinstance(failure, SampleError)
-                            else f"{item.task.name} doc {_doc_id(item)}: cannot decode its media: {failure}"
-                        )
+                if any(failures):
+                    self._note_decode_failures(items, failures)
                 ready = [item for item in items if item.error is None]
-                responses = self._call_model([item.request for item in ready]) if ready else []  # type: ignore[misc]
-                for item, response in zip(ready, responses):
-                    self._finish(item, response, len(ready))
-                for item in items:
-                    if item.error is not None:
-                        self._finish(item, Response.failed(item.error), None)
-                for store in self.stores.values():  # the batch is on disk before the next one starts
-                    store.flush()
+                if ready:
+                    responses = self._call_model([item.request for item in ready])  # type: ignore[misc]
+                    for item, response in zip(ready, responses):
+                        self._finish(item, response, len(ready))
+                if len(ready) < len(items):
+                    for item in items:
+                        if item.error is not None:
+                            self._finish(item, Response.failed(item.error), None)
+                for name in {item.task.name for item in items}:  # the batch is on disk before the next starts
+                    self.stores[name].flush()
                 done += len(items)
-                bar.update(len(items))
+                if show:
+                    bar.update(len(items))
         finally:
             built.close()
             bar.close()
         return done
+
+    @staticmethod
+    def _note_decode_failures(items: list[_Built], failures: list[BaseException | None]) -> None:
+        """Samples whose media could not be decoded ahead fail alone (a usage error stops the run)."""
+        for item, failure in zip(items, failures):
+            if failure is not None and item.error is None:
+                if isinstance(failure, LmmsEvalError):
+                    raise failure
+                item.error = (
+                    str(failure)  # names the sample and the file
+                    if isinstance(failure, SampleError)
+                    else f"{item.task.name} doc {_doc_id(item)}: cannot decode its media: {failure}"
+                )
 
     def _build_batches(self, plan: _Plan, batches: Iterator[list[int]]) -> Generator[list[_Built], None, None]:
         """Each batch's samples with their documents and requests (main thread). Documents are read
