@@ -19,10 +19,8 @@ import logging
 import os
 import random
 import time
-from array import array
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.api.errors import LmmsEvalError, SampleError, UsageError
@@ -31,12 +29,13 @@ from lmms_eval.api.messages import MEDIA_KINDS
 from lmms_eval.api.model import Model
 from lmms_eval.api.record import SampleRecord
 from lmms_eval.api.registry import MODELS
-from lmms_eval.api.request import Request, Response, stable_id
+from lmms_eval.api.request import Request, Response
 from lmms_eval.engine.aggregate import build_results, mean_latency, tally_records
 from lmms_eval.engine.cost import estimate_cost
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.judging import run_judges
 from lmms_eval.engine.outcome import RunOutcome, error_verdict
+from lmms_eval.engine.plan import Built, Plan, doc_id_of, fallback_id, safe_id, task_kinds
 from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.run_dir import RESULTS_FILE, check_unchanged_tasks, find_run_dir, write_json, write_run_file
 from lmms_eval.engine.sample_store import SampleStore, iter_task_logs, ordered, rank_log_paths, samples_path
@@ -50,44 +49,6 @@ log = logging.getLogger("lmms_eval")
 
 PLAN_CHUNK = 512  # documents read together while planning
 READ_WINDOW = 256  # pending samples whose documents are read together while generating
-
-
-class _Plan:
-    """The pending samples of a run as parallel compact arrays (task number, row index, repeat, cost)."""
-
-    def __init__(self) -> None:
-        self.task = array("l")
-        self.index = array("q")
-        self.repeat = array("l")
-        self.cost = array("d")
-
-    def __len__(self) -> int:
-        return len(self.task)
-
-    def add(self, task: int, index: int, repeat: int, cost: float) -> None:
-        self.task.append(task)
-        self.index.append(index)
-        self.repeat.append(repeat)
-        self.cost.append(cost)
-
-    def keep(self, jobs: Sequence[int]) -> _Plan:
-        out = _Plan()
-        for j in jobs:
-            out.add(self.task[j], self.index[j], self.repeat[j], self.cost[j])
-        return out
-
-
-@dataclass(slots=True)
-class _Built:
-    """One pending sample made ready for the model: its document and request, or why not."""
-
-    job: int
-    task: Task
-    index: int
-    repeat: int
-    doc: dict[str, Any] | None = None
-    request: Request | None = None
-    error: str | None = None
 
 
 class Evaluator:
@@ -206,7 +167,7 @@ class Evaluator:
             self.tallies[task.name] = tally_records(task, records)
 
     # ---- planning -----------------------------------------------------------------------
-    def _plan(self, run_dir: str, resumed: bool) -> tuple[_Plan, dict[str, set[str]]]:
+    def _plan(self, run_dir: str, resumed: bool) -> tuple[Plan, dict[str, set[str]]]:
         """Every pending sample, with its cost; documents that fail to load become error records now.
 
         Costs order batches (``--batch_size`` > 1, ``--max_batch_tokens``) and balance ranks; a run
@@ -217,7 +178,7 @@ class Evaluator:
         cfg = self.cfg
         costs = cfg.batch_size != 1 or bool(cfg.max_batch_tokens) or self.dist.enabled
         probe = costs  # media headers shape batches and shards: read them
-        plan = _Plan()
+        plan = Plan()
         kinds: dict[str, set[str]] = {}
         for number, task in enumerate(self.tasks):
             rank = self.dist.rank if self.dist.enabled else None
@@ -232,7 +193,7 @@ class Evaluator:
             seen = kinds.setdefault(task.name, set())
             indices = task.doc_ids(cfg.limit, cfg.offset)
             if not costs and not finished:
-                seen.update(self._kinds_of(task, indices))
+                seen.update(task_kinds(task, indices, self.model_name))
                 for index in indices:
                     for repeat in range(task.config.repeats):
                         plan.add(number, index, repeat, 0.0)
@@ -245,18 +206,6 @@ class Evaluator:
                         if cost is not None:
                             plan.add(number, index, repeat, cost)
         return plan, kinds
-
-    def _kinds_of(self, task: Task, indices: Sequence[int]) -> set[str]:
-        """The content kinds a task sends: from its config, or from its first prompt (``doc_to_messages``)."""
-        cfg = task.config
-        kinds = {"text"} | {kind for kind, _ in task.media_fields}
-        if cfg.doc_to_messages is not None and len(indices):
-            try:
-                messages = task.build_messages(task.doc(indices[0]), self.model_name)
-            except Exception:  # noqa: BLE001 - that document's error is reported when it is generated
-                return kinds
-            kinds |= {MEDIA_KINDS.get(type(p), "text") for m in messages for p in m.content}
-        return kinds
 
     def _read(self, task: Task, indices: Sequence[int]) -> list[dict[str, Any] | BaseException]:
         """Documents at ``indices``; a row that cannot be read is returned as its exception."""
@@ -299,7 +248,7 @@ class Evaluator:
         except LmmsEvalError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken document is that sample's error
-            request_id = request_id or _safe_id(task, index, doc, repeat)
+            request_id = request_id or safe_id(task, index, doc, repeat)
             if request_id in finished:
                 return None
             doc_id = task.doc_key(index, doc) if isinstance(doc, dict) else index
@@ -327,7 +276,7 @@ class Evaluator:
                 )
 
     # ---- generation ---------------------------------------------------------------------
-    def _generate(self, plan: _Plan) -> int:
+    def _generate(self, plan: Plan) -> int:
         from tqdm import tqdm
 
         from lmms_eval.media import prefetch, prepare_request
@@ -336,7 +285,7 @@ class Evaluator:
         spec = self.model.media_spec
         workers = self.cfg.decode_workers if spec is not None and not spec.empty else 0
 
-        def prepare(item: _Built) -> None:
+        def prepare(item: Built) -> None:
             if spec is not None and item.request is not None:
                 prepare_request(item.request, spec)
 
@@ -375,7 +324,7 @@ class Evaluator:
         return done
 
     @staticmethod
-    def _note_decode_failures(items: list[_Built], failures: list[BaseException | None]) -> None:
+    def _note_decode_failures(items: list[Built], failures: list[BaseException | None]) -> None:
         """Samples whose media could not be decoded ahead fail alone (a usage error stops the run)."""
         for item, failure in zip(items, failures):
             if failure is not None and item.error is None:
@@ -384,10 +333,10 @@ class Evaluator:
                 item.error = (
                     str(failure)  # names the sample and the file
                     if isinstance(failure, SampleError)
-                    else f"{item.task.name} doc {_doc_id(item)}: cannot decode its media: {failure}"
+                    else f"{item.task.name} doc {doc_id_of(item)}: cannot decode its media: {failure}"
                 )
 
-    def _build_batches(self, plan: _Plan, batches: Iterator[list[int]]) -> Generator[list[_Built], None, None]:
+    def _build_batches(self, plan: Plan, batches: Iterator[list[int]]) -> Generator[list[Built], None, None]:
         """Each batch's samples with their documents and requests (main thread). Documents are read
         in windows of the coming batches' samples (one dataset read per window and task)."""
         docs: dict[int, dict[str, Any] | BaseException] = {}
@@ -405,8 +354,8 @@ class Evaluator:
             yield self._ready(plan, coming.popleft(), coming, docs)
 
     def _ready(
-        self, plan: _Plan, batch: list[int], coming: deque[list[int]], docs: dict[int, dict[str, Any] | BaseException]
-    ) -> list[_Built]:
+        self, plan: Plan, batch: list[int], coming: deque[list[int]], docs: dict[int, dict[str, Any] | BaseException]
+    ) -> list[Built]:
         if batch[0] not in docs:  # read this batch's documents and those of the batches queued behind it
             by_task: dict[int, list[int]] = {}
             for job in [*batch, *(j for b in coming for j in b)]:
@@ -415,9 +364,9 @@ class Evaluator:
                 docs.update(zip(jobs, self._read(self.tasks[number], [plan.index[j] for j in jobs])))
         return [self._build(plan, job, docs.pop(job)) for job in batch]
 
-    def _build(self, plan: _Plan, job: int, doc: dict[str, Any] | BaseException) -> _Built:
+    def _build(self, plan: Plan, job: int, doc: dict[str, Any] | BaseException) -> Built:
         task = self.tasks[plan.task[job]]
-        item = _Built(job, task, plan.index[job], plan.repeat[job])
+        item = Built(job, task, plan.index[job], plan.repeat[job])
         try:
             if isinstance(doc, BaseException):
                 raise doc
@@ -429,7 +378,7 @@ class Evaluator:
         except LmmsEvalError:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. a row changed under a running job
-            item.error = f"cannot build the prompt of {task.name} doc {_doc_id(item)}: {type(exc).__name__}: {exc}"
+            item.error = f"cannot build the prompt of {task.name} doc {doc_id_of(item)}: {type(exc).__name__}: {exc}"
         return item
 
     def _call_model(self, requests: list[Request]) -> list[Response]:
@@ -459,10 +408,10 @@ class Evaluator:
             out.append(response)
         return out
 
-    def _finish(self, item: _Built, response: Response, batch_size: int | None) -> None:
+    def _finish(self, item: Built, response: Response, batch_size: int | None) -> None:
         task = item.task
-        request_id = item.request.id if item.request is not None else _fallback_id(item)
-        doc_id = item.request.doc_id if item.request is not None else _doc_id(item)
+        request_id = item.request.id if item.request is not None else fallback_id(item)
+        doc_id = item.request.doc_id if item.request is not None else doc_id_of(item)
         record = make_record(
             task,
             item.index,
@@ -481,24 +430,6 @@ class Evaluator:
         """Log a finished sample and fold it into its task's tally."""
         self.stores[task.name].append(record, flush)
         self.tallies[task.name].add(record)
-
-
-def _doc_id(item: _Built) -> Any:
-    return item.task.doc_key(item.index, item.doc) if item.doc is not None else item.index
-
-
-def _fallback_id(item: _Built) -> str:
-    return _safe_id(item.task, item.index, item.doc, item.repeat)
-
-
-def _safe_id(task: Task, index: int, doc: Any, repeat: int) -> str:
-    """The sample's id; from the row index when the document (or its id column) cannot be read."""
-    if isinstance(doc, dict):
-        try:
-            return task.request_id(index, doc, repeat)
-        except Exception:  # noqa: BLE001 - the id column itself is what is broken
-            pass
-    return stable_id(task.config_hash, index, repeat)
 
 
 __all__ = ["Evaluator", "RunOutcome", "error_verdict"]
