@@ -104,9 +104,11 @@ class HFSource(DocSource):
     def rows(self, indices: Sequence[int]) -> list[dict[str, Any]]:
         if not len(indices):
             return []
-        first = int(indices[0])
-        contiguous = all(int(i) == first + k for k, i in enumerate(indices))
-        key: Any = slice(first, first + len(indices)) if contiguous else [int(i) for i in indices]
+        first, last = int(indices[0]), int(indices[-1])
+        contiguous = (isinstance(indices, range) and indices.step == 1) or (
+            last - first == len(indices) - 1 and all(int(i) == first + k for k, i in enumerate(indices))
+        )
+        key: Any = slice(first, last + 1) if contiguous else [int(i) for i in indices]
         table = self._arrow[key]
         if not self.media_features:
             return table.to_pylist()

@@ -113,8 +113,8 @@ class Task:
             self._check_columns()
         return self._source
 
-    def doc_ids(self, limit: float | None = None, offset: int = 0) -> list[int]:
-        """Indices of the documents to evaluate, after ``--offset`` and ``--limit``."""
+    def doc_ids(self, limit: float | None = None, offset: int = 0) -> range:
+        """Indices of the documents to evaluate, after ``--offset`` and ``--limit`` (a range: no list of N ints)."""
         n = len(self.source)
         start = min(max(offset, 0), n)
         if limit is None:
@@ -123,7 +123,7 @@ class Task:
             stop = start + int(round((n - start) * limit))
         else:
             stop = start + int(limit)
-        return list(range(start, min(stop, n)))
+        return range(start, min(stop, n))
 
     def doc(self, index: int) -> dict[str, Any]:
         return self.source[index]
