@@ -304,9 +304,9 @@ class Evaluator:
             for items, failures in prefetch(built, prepare, workers, self.cfg.decode_ahead):
                 if any(failures):
                     self._note_decode_failures(items, failures)
-                ready = [item for item in items if item.error is None]
+                ready = [item for item in items if item.error is None and item.request is not None]
                 if ready:
-                    responses = self._call_model([item.request for item in ready])  # type: ignore[misc]
+                    responses = self._call_model([item.request for item in ready if item.request is not None])
                     for item, response in zip(ready, responses):
                         self._finish(item, response, len(ready))
                 if len(ready) < len(items):
