@@ -279,7 +279,7 @@ class Evaluator:
     def _generate(self, plan: Plan) -> int:
         from tqdm import tqdm
 
-        from lmms_eval.media import prefetch, prepare_request
+        from lmms_eval.media import prefetch, prepare_request, set_decoder_threads
 
         batches = make_batches(range(len(plan)), plan.cost, self.batch_size(), self.cfg.max_batch_tokens)
         spec = self.model.media_spec
@@ -300,6 +300,8 @@ class Evaluator:
         done = 0
         show = self.cfg.show_progress
         built = self._build_batches(plan, batches)
+        # N workers on C cores: C // N threads per decoder, not C each (see set_decoder_threads)
+        threads = set_decoder_threads(max(1, (os.cpu_count() or 1) // workers)) if workers else None
         try:
             for items, failures in prefetch(built, prepare, workers, self.cfg.decode_ahead):
                 if any(failures):
@@ -321,6 +323,8 @@ class Evaluator:
         finally:
             built.close()
             bar.close()
+            if threads is not None:
+                set_decoder_threads(threads)
         return done
 
     @staticmethod

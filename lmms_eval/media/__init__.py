@@ -37,6 +37,7 @@ from lmms_eval.media.video import (
     sample_frame_indices,
     video_backends,
 )
+from lmms_eval.media.video_readers import set_decoder_threads
 
 __all__ = [
     "FRAME_EXTENSIONS",
@@ -56,6 +57,7 @@ __all__ = [
     "read_video",
     "resample",
     "sample_frame_indices",
+    "set_decoder_threads",
     "to_mono",
     "video_backends",
 ]

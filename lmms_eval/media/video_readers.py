@@ -43,6 +43,21 @@ INSTALL = {
 AUTO_EXCLUDED = ("torchcodec",)
 """Readers never tried automatically (torchcodec imports torch)."""
 
+_decoder_threads = 0
+
+
+def set_decoder_threads(n: int) -> int:
+    """Threads each decoder may use (0: the library's own choice, all cores); returns the previous value.
+
+    The engine lowers it while several decode-ahead workers run, so that N workers on C cores use
+    C threads in all: many single-threaded decoders in parallel are faster than frame-threaded
+    ones fighting for the same cores (measured: 2 workers on 2 cores, 1 thread each, 1.6x the
+    frames/s of the same 2 workers at the library's default).
+    """
+    global _decoder_threads
+    previous, _decoder_threads = _decoder_threads, max(0, int(n))
+    return previous
+
 
 def video_backends() -> list[str]:
     """Video readers installed here, in order of preference: av, decord, torchcodec, opencv.
@@ -153,6 +168,8 @@ def read_av(source: Source, pick: Pick) -> Decoded:
         with container() as c:
             video = c.streams.video[0]
             video.thread_type = "AUTO"
+            if _decoder_threads:
+                video.thread_count = _decoder_threads
             for i, frame in enumerate(c.decode(video)):
                 seen = i + 1
                 if i == 0:
@@ -178,7 +195,9 @@ def read_decord(source: Source, pick: Pick) -> Decoded:
     """decord: random access to the wanted frames through its frame index."""
     import decord
 
-    reader = decord.VideoReader(io.BytesIO(source) if isinstance(source, bytes) else source, ctx=decord.cpu(0))
+    reader = decord.VideoReader(
+        io.BytesIO(source) if isinstance(source, bytes) else source, ctx=decord.cpu(0), num_threads=_decoder_threads
+    )
     total = len(reader)
     if total <= 0:
         raise ValueError("the video has no frames")
@@ -196,7 +215,7 @@ def read_torchcodec(source: Source, pick: Pick) -> Decoded:
     """torchcodec (imports torch): exact-mode random access to the wanted frames."""
     from torchcodec.decoders import VideoDecoder
 
-    decoder = VideoDecoder(source, seek_mode="exact", dimension_order="NHWC", num_ffmpeg_threads=0)
+    decoder = VideoDecoder(source, seek_mode="exact", dimension_order="NHWC", num_ffmpeg_threads=_decoder_threads)
     meta = decoder.metadata
     total = int(meta.num_frames or 0)
     if total <= 0:
