@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from lmms_eval.api.messages import Audio, Image, Message, Text, Video
+from lmms_eval.media import audio_seconds, image_size
 
 DEFAULT_IMAGE_TOKENS = 256.0
 DEFAULT_AUDIO_SECONDS = 30.0
@@ -25,7 +26,8 @@ def estimate_cost(messages: Iterable[Message], probe: bool = False) -> float:
             if isinstance(part, Text):
                 cost += len(part.text) / 4.0
             elif isinstance(part, Image):
-                size = _image_size(part, probe)
+                # decoded data has its size at hand; a file or bytes only when headers may be read
+                size = image_size(part) if probe or part.data is not None else None
                 cost += (size[0] * size[1] / 784.0) if size else DEFAULT_IMAGE_TOKENS
             elif isinstance(part, Video):
                 n = len(part.frames) if part.frames is not None else (part.max_frames or DEFAULT_VIDEO_FRAMES)
@@ -33,21 +35,6 @@ def estimate_cost(messages: Iterable[Message], probe: bool = False) -> float:
             elif isinstance(part, Audio):
                 seconds = part.seconds
                 if seconds is None and probe:
-                    from lmms_eval.media import audio_seconds
-
                     seconds = audio_seconds(part)
                 cost += 25.0 * (seconds if seconds is not None else DEFAULT_AUDIO_SECONDS)
     return cost
-
-
-def _image_size(part: Image, probe: bool) -> tuple[int, int] | None:
-    size = getattr(part.data, "size", None) if part.data is not None else None
-    if isinstance(size, tuple):
-        return size
-    if part.data is not None and hasattr(part.data, "shape"):
-        return int(part.data.shape[1]), int(part.data.shape[0])
-    if not probe:
-        return None
-    from lmms_eval.media import image_size
-
-    return image_size(part)

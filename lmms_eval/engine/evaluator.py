@@ -35,10 +35,17 @@ from lmms_eval.engine.cost import estimate_cost
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.judging import run_judges
 from lmms_eval.engine.outcome import RunOutcome, error_verdict
-from lmms_eval.engine.plan import Built, Plan, doc_id_of, fallback_id, safe_id, task_kinds
+from lmms_eval.engine.plan import Built, Plan, doc_id_of, safe_id, task_kinds
 from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.run_dir import RESULTS_FILE, check_unchanged_tasks, find_run_dir, write_json, write_run_file
-from lmms_eval.engine.sample_store import SampleStore, iter_task_logs, ordered, rank_log_paths, samples_path
+from lmms_eval.engine.sample_store import (
+    SampleStore,
+    iter_task_logs,
+    ordered,
+    rank_log_paths,
+    read_task_logs,
+    samples_path,
+)
 from lmms_eval.engine.scheduler import make_batches
 from lmms_eval.engine.scoring import make_record
 from lmms_eval.engine.tally import TaskTally
@@ -159,8 +166,7 @@ class Evaluator:
     def _merge_rank_logs(self, run_dir: str) -> None:
         """Rank 0: fold every rank's log into ``samples_<task>.jsonl`` (document order)."""
         for task in self.tasks:
-            latest: dict[str, SampleRecord] = {r.id: r for r in iter_task_logs(run_dir, task.name)}
-            records = ordered(latest.values())
+            records = ordered(read_task_logs(run_dir, task.name).values())
             SampleStore(samples_path(run_dir, task.name)).rewrite(records)
             for path in rank_log_paths(run_dir, task.name):
                 os.remove(path)
@@ -414,7 +420,9 @@ class Evaluator:
 
     def _finish(self, item: Built, response: Response, batch_size: int | None) -> None:
         task = item.task
-        request_id = item.request.id if item.request is not None else fallback_id(item)
+        request_id = (
+            item.request.id if item.request is not None else safe_id(item.task, item.index, item.doc, item.repeat)
+        )
         doc_id = item.request.doc_id if item.request is not None else doc_id_of(item)
         record = make_record(
             task,

@@ -68,10 +68,6 @@ def doc_id_of(item: Built) -> Any:
     return item.task.doc_key(item.index, item.doc) if item.doc is not None else item.index
 
 
-def fallback_id(item: Built) -> str:
-    return safe_id(item.task, item.index, item.doc, item.repeat)
-
-
 def safe_id(task: Task, index: int, doc: Any, repeat: int) -> str:
     """The sample's id; from the row index when the document (or its id column) cannot be read."""
     if isinstance(doc, dict):
