@@ -26,6 +26,10 @@ class DatasetError(LmmsEvalError):
     """The dataset could not be loaded or lacks a column the task needs."""
 
 
+class OutputError(LmmsEvalError):
+    """A file of the run could not be written (disk full, read-only folder); nothing finished is lost."""
+
+
 class SampleError(Exception):
     """A single sample cannot be built or scored; it becomes an error record."""
 

@@ -38,6 +38,8 @@ class Metric:
     higher_is_better: bool = True
     corpus_level: bool = False
     description: str = ""
+    unit: str = "0-1"
+    """The scale of the aggregated value, shown beside it: ``0-1``, ``%``, ``0-100``, ``points``."""
 
 
 def register_metric(
@@ -46,6 +48,7 @@ def register_metric(
     aggregate: Callable[[Sequence[Any]], float] = mean,
     higher_is_better: bool = True,
     corpus_level: bool = False,
+    unit: str = "0-1",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: register a per-sample function as a :class:`Metric` named ``name``."""
 
@@ -58,6 +61,7 @@ def register_metric(
                 aggregate=aggregate,
                 higher_is_better=higher_is_better,
                 corpus_level=corpus_level,
+                unit=unit,
                 description=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
             ),
         )

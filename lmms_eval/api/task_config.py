@@ -143,4 +143,6 @@ def validate_config(model: type[BaseModel], raw: dict[str, Any], source: str) ->
             raise ConfigError(f"{source}: unknown key {key!r}.{hint}") from None
         if first["type"] == "missing":
             raise ConfigError(f"{source}: required key {loc!r} is missing") from None
+        if first["type"] == "value_error":  # our own validators' messages say the fix already
+            raise ConfigError(f"{source}: {str(first['msg']).removeprefix('Value error, ')}") from None
         raise ConfigError(f"{source}: key {loc!r}: {first['msg']}") from None

@@ -8,18 +8,61 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from lmms_eval.api.errors import LmmsEvalError
+from lmms_eval.api.errors import LmmsEvalError, UsageError, did_you_mean
 
-SUBCOMMANDS = ("tasks", "models", "score", "validate")
+SUBCOMMANDS = ("tasks", "models", "metrics", "filters", "score", "validate")
 PROG = "lmms-eval"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one :class:`UsageError` line, with a
+    did-you-mean for a mistyped flag."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            flags = [o for action in self._actions for o in action.option_strings]
+            unknown = next((a for a in extra if a.startswith("-")), None)
+            if unknown is None:
+                self.error(f"unexpected argument {extra[0]!r}")
+            name = unknown.split("=", 1)[0]
+            hint = did_you_mean(name, flags) or f" See `{self.prog} -h` for the flags."
+            raise UsageError(f"unknown flag {name!r}.{hint}")
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} -h`)")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop like an interrupt (clean line, finished samples kept)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, _frame: Any) -> None:
+    raise Terminated(signum)
+
+
+def _install_signal_handlers() -> None:
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            try:
+                signal.signal(signum, _on_signal)
+            except (ValueError, OSError):  # not the main thread, or not allowed here
+                pass
+
+
 def _eval_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=PROG,
         description="Evaluate a model on tasks. Subcommands: " + ", ".join(SUBCOMMANDS) + " (see `lmms-eval SUB -h`).",
         argument_default=None,
@@ -66,6 +109,11 @@ def _eval_parser() -> argparse.ArgumentParser:
         help="LLM judge for tasks with a judge: block, e.g. openai:gpt-4o-2024-11-20 "
         "or model=NAME,base_url=URL,api_key_env=VAR (see docs/judge.md)",
     )
+    p.add_argument(
+        "--redact_env",
+        action="append",
+        help="an environment variable whose value is a secret: scrubbed from every file and line (repeatable)",
+    )
     p.add_argument("--verbosity", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     p.add_argument("--no_progress", action="store_true", help="hide the progress bar")
     return p
@@ -77,7 +125,6 @@ def _setup_logging(verbosity: str) -> None:
 
 
 def _run_config(args: argparse.Namespace) -> Any:
-    from lmms_eval.api.errors import UsageError
     from lmms_eval.api.task_config import validate_config
     from lmms_eval.engine.run_config import RunConfig
 
@@ -106,6 +153,7 @@ def _run_config(args: argparse.Namespace) -> Any:
         "decode_workers",
         "decode_ahead",
         "judge",
+        "redact_env",
     ):
         value = getattr(args, key)
         if value is not None:
@@ -150,7 +198,7 @@ def _report(outcome: Any) -> int:
 
 
 def cmd_tasks(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} tasks", description="List tasks, groups and tags.")
+    p = _Parser(prog=f"{PROG} tasks", description="List tasks, groups and tags.")
     p.add_argument("pattern", nargs="?", help="only names matching this wildcard")
     p.add_argument("--include_path", action="append", help="extra folder of task YAMLs")
     p.add_argument("--paths", action="store_true", help="show each YAML's path")
@@ -164,11 +212,17 @@ def cmd_tasks(argv: Sequence[str]) -> int:
     rows += [(n, "group", index.groups[n]["yaml"]) for n in index.groups]
     rows += [(n, "tag", f"{len(index.tags[n])} tasks") for n in index.tags]
     rows.sort()
+    pattern = args.pattern
+    if pattern and not any(ch in pattern for ch in "*?["):
+        pattern = f"*{pattern}*"  # a plain word lists every name that contains it
     out = []
     for name, kind, where in rows:
-        if args.pattern and not fnmatch.fnmatchcase(name, args.pattern):
+        if pattern and not fnmatch.fnmatchcase(name, pattern):
             continue
         out.append(f"{name:<40} {kind:<6} {where}" if args.paths or kind == "tag" else f"{name:<40} {kind}")
+    if pattern and not out:
+        hint = did_you_mean(args.pattern.strip("*?[]"), [name for name, _, _ in rows])
+        raise UsageError(f"no task, group or tag matches {args.pattern!r}.{hint} `lmms-eval tasks` lists them all")
     for _path, problem in sorted(index.broken.items()):
         out.append(f"! {problem}")
     sys.stdout.write("\n".join(out) + "\n")
@@ -176,7 +230,7 @@ def cmd_tasks(argv: Sequence[str]) -> int:
 
 
 def cmd_models(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} models", description="List registered model adapters.")
+    p = _Parser(prog=f"{PROG} models", description="List registered model adapters.")
     p.parse_args(argv)
     from lmms_eval.api.registry import MODELS
 
@@ -186,8 +240,29 @@ def cmd_models(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_metrics(argv: Sequence[str]) -> int:
+    p = _Parser(prog=f"{PROG} metrics", description="List registered metrics and aggregations.")
+    p.parse_args(argv)
+    from lmms_eval.metrics import list_aggregations, list_metrics
+
+    for name, about in list_metrics():
+        print(f"{name:<28} {about}")
+    print("\naggregations (metric_list: aggregation:): " + ", ".join(list_aggregations()))
+    return 0
+
+
+def cmd_filters(argv: Sequence[str]) -> int:
+    p = _Parser(prog=f"{PROG} filters", description="List registered filters (filter_list: function:).")
+    p.parse_args(argv)
+    from lmms_eval.filters import list_filters
+
+    for name, about in list_filters():
+        print(f"{name:<28} {about}")
+    return 0
+
+
 def cmd_score(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} score", description="Recompute metrics from a run's sample logs.")
+    p = _Parser(prog=f"{PROG} score", description="Recompute metrics from a run's sample logs.")
     p.add_argument("run_dir", help="a run folder (holds run.json and samples_*.jsonl)")
     p.add_argument("--include_path", action="append", help="extra folder of task YAMLs")
     p.add_argument("--bootstrap_iters", type=int)
@@ -201,7 +276,7 @@ def cmd_score(argv: Sequence[str]) -> int:
 
 
 def cmd_validate(argv: Sequence[str]) -> int:
-    p = argparse.ArgumentParser(prog=f"{PROG} validate", description="Check task or group YAML files.")
+    p = _Parser(prog=f"{PROG} validate", description="Check task or group YAML files.")
     p.add_argument("paths", nargs="+", help="YAML files")
     p.add_argument("--check_data", action="store_true", help="also load the dataset and build the first prompt")
     args = p.parse_args(argv)
@@ -233,6 +308,8 @@ def cmd_validate(argv: Sequence[str]) -> int:
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "tasks": cmd_tasks,
     "models": cmd_models,
+    "metrics": cmd_metrics,
+    "filters": cmd_filters,
     "score": cmd_score,
     "validate": cmd_validate,
 }
@@ -243,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = any(a.upper() == "DEBUG" for a in argv)
     handler = COMMANDS.get(argv[0]) if argv else None
+    _install_signal_handlers()
     try:
         return handler(argv[1:]) if handler else cmd_evaluate(argv)
     except LmmsEvalError as exc:
@@ -250,9 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; finished samples are saved; rerun with --resume to continue", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+        print(f"{PROG}: {what}; finished samples are saved; rerun with --resume to continue", file=sys.stderr)
+        return 128 + int(signum)
     except Exception as exc:  # noqa: BLE001 - never a bare traceback unless asked
         if debug:
             raise

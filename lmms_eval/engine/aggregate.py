@@ -116,6 +116,7 @@ def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str
         },
         "n-samples": n_samples,
         "higher_is_better": higher,
+        "units": {n: {m: metric_unit(t, m) for m in higher[n]} for n, t in selection.tasks.items()},
         "errors": errors,
         "usage": usage,
         "config": {
@@ -134,6 +135,20 @@ def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str
         "git_hash": env["git_hash"],
         "environment": {k: v for k, v in env.items() if k != "git_hash"},
     }
+
+
+def metric_unit(task: Task, metric: str) -> str:
+    """The scale of a task's aggregated metric (``0-1``, ``%``, ``0-100``, ``points``), or ``""``
+    when unknown (a task's own ``process_results`` metric or a custom aggregation)."""
+    from lmms_eval.api.registry import METRICS
+
+    for spec in task.config.metric_list:
+        if spec.metric == metric:
+            if spec.aggregation is not None and not isinstance(spec.aggregation, str):
+                return ""
+            return METRICS.get(metric).unit if metric in METRICS else ""
+    judge = task.judge_spec
+    return "0-1" if judge is not None and metric == judge.metric_name else ""
 
 
 def mean_latency(tallies: Iterable[TaskTally]) -> float | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 import time
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
@@ -36,8 +37,19 @@ from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.judging import run_judges
 from lmms_eval.engine.outcome import RunOutcome, error_verdict
 from lmms_eval.engine.plan import Built, Plan, doc_id_of, safe_id, task_kinds
+from lmms_eval.engine.preflight import call_isolated, open_data, warn_unused_judge
 from lmms_eval.engine.run_config import RunConfig
-from lmms_eval.engine.run_dir import RESULTS_FILE, check_unchanged_tasks, find_run_dir, write_json, write_run_file
+from lmms_eval.engine.run_dir import (
+    RESULTS_FILE,
+    check_unchanged_data,
+    check_unchanged_tasks,
+    discard_if_empty,
+    find_run_dir,
+    make_run_dir,
+    output_error,
+    write_json,
+    write_run_file,
+)
 from lmms_eval.engine.sample_store import (
     SampleStore,
     iter_task_logs,
@@ -108,16 +120,30 @@ class Evaluator:
 
     # ---- the run ------------------------------------------------------------------------
     def run(self) -> RunOutcome:
+        """Run (or resume) the whole evaluation. Whatever stops it before the first sample is
+        written (bad model args, a dataset that cannot load, an interrupt) leaves no run folder."""
         cfg, dist = self.cfg, self.dist
         random.seed(cfg.seed)
         for task in self.tasks:  # a bad --gen_kwargs fails now, not after loading the model
             task.generation_params(cfg.gen_kwargs)
+        warn_unused_judge(self.tasks, cfg.judge)
+        fingerprints = open_data(self.tasks, cfg.offset)  # a dataset that cannot load fails before any run folder
         run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)
         if resumed:
             check_unchanged_tasks(run_dir, self.selection)
+            check_unchanged_data(run_dir, fingerprints)
         if dist.is_main:
-            os.makedirs(run_dir, exist_ok=True)
-            write_run_file(run_dir, cfg, self.selection, status="running")
+            make_run_dir(run_dir)
+            write_run_file(run_dir, cfg, self.selection, "running", fingerprints)
+        try:
+            return self._run(run_dir, resumed, fingerprints)
+        except BaseException:
+            if dist.is_main and not resumed:
+                discard_if_empty(run_dir)
+            raise
+
+    def _run(self, run_dir: str, resumed: bool, fingerprints: dict[str, str | None]) -> RunOutcome:
+        cfg, dist = self.cfg, self.dist
         dist.barrier()
         started = time.time()
         plan, kinds = self._plan(run_dir, resumed)
@@ -126,6 +152,7 @@ class Evaluator:
         dist.barrier()  # every rank has read the logs before any rank appends to them
         if len(plan):
             self._check_modalities(kinds)
+            self._status(f"loading model {self.model_name}")
             _ = self.model  # build it here: a model that cannot load fails the run, not each sample
         if dist.enabled:
             owner = assign_by_cost(plan.cost, dist.world_size)
@@ -136,7 +163,10 @@ class Evaluator:
             counts["generated"] = self._generate(plan)
             gen_seconds = time.time() - gen_started
         for store in self.stores.values():
-            store.close()
+            try:
+                store.close()
+            except OSError as exc:
+                raise output_error(store.path, exc) from None
         if self._model is not None:
             self._model.close()
         dist.barrier()
@@ -145,6 +175,8 @@ class Evaluator:
             return RunOutcome({}, run_dir, 0, "", counts)
         if dist.enabled:
             self._merge_rank_logs(run_dir)
+        if any(task.judge_spec is not None for task in self.tasks) and cfg.judge is not None:
+            self._status("judging")
         judge_info = run_judges(self.selection, cfg, run_dir, self.tallies)
         results = build_results(self.selection, cfg, self.tallies)
         if judge_info is not None:
@@ -158,10 +190,15 @@ class Evaluator:
         }
         results["date"] = time.strftime("%Y-%m-%dT%H:%M:%S")
         write_json(os.path.join(run_dir, RESULTS_FILE), results)
-        write_run_file(run_dir, cfg, self.selection, status="finished")
+        write_run_file(run_dir, cfg, self.selection, "finished", fingerprints)
         dist.close()
         exit_code, message = error_verdict(results, cfg.max_error_rate)
         return RunOutcome(results, run_dir, exit_code, message, counts)
+
+    def _status(self, message: str) -> None:
+        """Say which phase the run is in, on a terminal (logs get the progress bar's description)."""
+        if self.cfg.show_progress and self.dist.is_main and sys.stderr.isatty():
+            print(f"lmms-eval: {message} ...", file=sys.stderr, flush=True)
 
     def _merge_rank_logs(self, run_dir: str) -> None:
         """Rank 0: fold every rank's log into ``samples_<task>.jsonl`` (document order)."""
@@ -297,7 +334,7 @@ class Evaluator:
 
         bar = tqdm(
             total=len(plan),
-            desc="samples",
+            desc="generating",
             unit="sample",
             disable=not self.cfg.show_progress,
             dynamic_ncols=True,
@@ -305,6 +342,7 @@ class Evaluator:
         )
         done = 0
         show = self.cfg.show_progress
+        shown_task = ""
         built = self._build_batches(plan, batches)
         # N workers on C cores: C // N threads per decoder, not C each (see set_decoder_threads)
         threads = set_decoder_threads(max(1, (os.cpu_count() or 1) // workers)) if workers else None
@@ -322,9 +360,12 @@ class Evaluator:
                         if item.error is not None:
                             self._finish(item, Response.failed(item.error), None)
                 for name in {item.task.name for item in items}:  # the batch is on disk before the next starts
-                    self.stores[name].flush()
+                    self._flush(name)
                 done += len(items)
                 if show:
+                    if items[0].task.name != shown_task:
+                        shown_task = items[0].task.name
+                        bar.set_description_str(f"generating {shown_task}", refresh=False)
                     bar.update(len(items))
         finally:
             built.close()
@@ -392,31 +433,7 @@ class Evaluator:
         return item
 
     def _call_model(self, requests: list[Request]) -> list[Response]:
-        """Generate for a batch; if the batch fails, retry one by one so one bad sample
-        cannot take its neighbours down, and never misalign outputs with requests."""
-        try:
-            responses = self.model.generate(requests)
-            if len(responses) != len(requests):
-                raise RuntimeError(f"model returned {len(responses)} outputs for {len(requests)} requests")
-            return responses
-        except LmmsEvalError:
-            raise  # the user must fix something (e.g. parameters the backend cannot serve)
-        except Exception as exc:  # noqa: BLE001 - adapters fail in many ways; isolate per request
-            if len(requests) == 1:
-                return [Response.failed(f"{type(exc).__name__}: {exc}")]
-            log.debug("batch failed (%s); retrying one by one", exc)
-        out = []
-        for request in requests:
-            try:
-                single = self.model.generate([request])
-                response = single[0] if len(single) == 1 else Response.failed("model returned no output")
-            except LmmsEvalError:
-                raise
-            except Exception as exc:  # noqa: BLE001
-                response = Response.failed(f"{type(exc).__name__}: {exc}")
-            response.batch_size = response.batch_size or 1
-            out.append(response)
-        return out
+        return call_isolated(self.model, requests)
 
     def _finish(self, item: Built, response: Response, batch_size: int | None) -> None:
         task = item.task
@@ -440,8 +457,19 @@ class Evaluator:
 
     def _append(self, task: Task, record: SampleRecord, flush: bool = True) -> None:
         """Log a finished sample and fold it into its task's tally."""
-        self.stores[task.name].append(record, flush)
+        store = self.stores[task.name]
+        try:
+            store.append(record, flush)
+        except OSError as exc:
+            raise output_error(store.path, exc) from None
         self.tallies[task.name].add(record)
+
+    def _flush(self, task_name: str) -> None:
+        store = self.stores[task_name]
+        try:
+            store.flush()
+        except OSError as exc:
+            raise output_error(store.path, exc) from None
 
 
 __all__ = ["Evaluator", "RunOutcome", "error_verdict"]

@@ -64,8 +64,51 @@ class RunConfig(BaseModel):
     @field_validator("batch_size", mode="before")
     @classmethod
     def _batch_size(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError(f"--batch_size must be a whole number >= 1 or 'auto', not {value}")
+        return value
+
+    @field_validator("limit")
+    @classmethod
+    def _limit(cls, value: float | None) -> float | None:
+        if value is None:
+            return None
+        if value <= 0:
+            raise ValueError(
+                f"--limit must be > 0 (a number of documents >= 1, or a fraction in (0, 1)), not {value:g}"
+            )
+        if value > 1 and not float(value).is_integer():
+            raise ValueError(f"--limit above 1 is a number of documents: give a whole number, not {value:g}")
+        return int(value) if value >= 1 else value
+
+    @field_validator("offset")
+    @classmethod
+    def _offset(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"--offset must be >= 0 (documents to skip), not {value}")
+        return value
+
+    @field_validator("max_batch_tokens")
+    @classmethod
+    def _max_batch_tokens(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"--max_batch_tokens must be > 0, not {value:g}")
+        return value
+
+    @field_validator("max_error_rate")
+    @classmethod
+    def _max_error_rate(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ValueError(f"--max_error_rate is a share of samples in [0, 1], not {value:g}")
+        return value
+
+    @field_validator("bootstrap_iters")
+    @classmethod
+    def _bootstrap_iters(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError(f"--bootstrap_iters must be >= 0, not {value}")
         return value
 
     def resume_key(self) -> str:

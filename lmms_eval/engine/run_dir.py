@@ -7,13 +7,15 @@ finished, ``results.json``.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
-from lmms_eval.api.errors import UsageError
+from lmms_eval.api.errors import OutputError, UsageError
 from lmms_eval.reporting.redact import redact
 
 if TYPE_CHECKING:
@@ -24,13 +26,61 @@ RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
 
 
+def output_error(path: str, exc: OSError) -> OutputError:
+    """A one-line error for a file of the run that could not be written, with the fix."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        fix = "free disk space (or raise the quota / file-size limit)"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        fix = "make that folder writable or give another --output_path"
+    else:
+        fix = "check that path or give another --output_path"
+    return OutputError(
+        f"cannot write {path}: {reason}; {fix}. Finished samples are saved: "
+        "rerun the same command with --resume to continue"
+    )
+
+
 def write_json(path: str, payload: Any) -> None:
     """Write JSON atomically (temp file + rename), secrets redacted."""
     tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(redact(payload), fh, indent=2, ensure_ascii=False, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(redact(payload), fh, indent=2, ensure_ascii=False, default=str)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise output_error(path, exc) from None
+
+
+def make_run_dir(run_dir: str) -> None:
+    """Create the run folder (and its parents), or say in one line why it cannot be."""
+    try:
+        os.makedirs(run_dir, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc.filename or run_dir, exc) from None
+
+
+def has_samples(run_dir: str) -> bool:
+    """Whether any sample log of the run holds a record (a run that wrote none is not resumed)."""
+    try:
+        names = os.listdir(run_dir)
+    except OSError:
+        return False
+    for name in names:
+        if name.startswith("samples_") and ".jsonl" in name:
+            try:
+                if os.path.getsize(os.path.join(run_dir, name)) > 0:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def discard_if_empty(run_dir: str) -> None:
+    """Remove a fresh run folder that holds no sample yet (the run failed before its first sample)."""
+    if os.path.isdir(run_dir) and not has_samples(run_dir):
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def read_json(path: str) -> Any:
@@ -68,7 +118,8 @@ def find_run_dir(cfg: RunConfig) -> tuple[str, bool]:
         for name in sorted(os.listdir(parent), reverse=True):
             path = os.path.join(parent, name, RUN_FILE)
             try:
-                if read_json(path).get("resume_key") == key:
+                # a run that stopped before its first sample (killed while loading) has nothing to resume
+                if read_json(path).get("resume_key") == key and has_samples(os.path.dirname(path)):
                     return os.path.dirname(path), True
             except (OSError, ValueError):
                 continue
@@ -81,7 +132,13 @@ def find_run_dir(cfg: RunConfig) -> tuple[str, bool]:
     return run_dir, False
 
 
-def write_run_file(run_dir: str, cfg: RunConfig, selection: TaskSelection, status: str) -> None:
+def write_run_file(
+    run_dir: str,
+    cfg: RunConfig,
+    selection: TaskSelection,
+    status: str,
+    data_fingerprints: dict[str, str | None] | None = None,
+) -> None:
     """``run.json``: what a later ``--resume`` or ``lmms-eval score`` needs to know about the run."""
     payload = {
         "status": status,
@@ -89,6 +146,7 @@ def write_run_file(run_dir: str, cfg: RunConfig, selection: TaskSelection, statu
         "config": redact(cfg.model_dump(mode="json")),
         "tasks": sorted(selection.tasks),
         "task_hashes": {n: t.config_hash for n, t in sorted(selection.tasks.items())},
+        "data_fingerprints": dict(sorted((data_fingerprints or {}).items())),
     }
     write_json(os.path.join(run_dir, RUN_FILE), payload)
 
@@ -116,4 +174,24 @@ def check_unchanged_tasks(run_dir: str, selection: TaskSelection) -> None:
             raise UsageError(
                 f"task {name!r} changed since run {run_dir} started (config {before[name]} -> "
                 f"{task.config_hash}): start a new run, or re-score the old one with `lmms-eval score {run_dir}`"
+            )
+
+
+def check_unchanged_data(run_dir: str, fingerprints: dict[str, str | None]) -> None:
+    """Refuse to resume when a task's data changed since the run started.
+
+    The finished samples were generated from the old rows, so mixing them with new ones would
+    report a score of neither version.
+    """
+    try:
+        before = read_json(os.path.join(run_dir, RUN_FILE)).get("data_fingerprints") or {}
+    except (OSError, ValueError):
+        return
+    for name, now in fingerprints.items():
+        was = before.get(name)
+        if was is not None and now is not None and was != now:
+            raise UsageError(
+                f"the data of task {name!r} changed since run {run_dir} started (fingerprint {was} -> {now}): "
+                f"its finished samples came from the old rows. Start a fresh run (drop --resume), or re-score "
+                f"the old samples as they are with `lmms-eval score {run_dir}`"
             )

@@ -85,37 +85,37 @@ def utterance_rate(counts: dict[str, float]) -> float:
     return 100.0 * counts["errors"] / counts["words"]
 
 
-@register_metric("wer", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
+@register_metric("wer", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
 def wer(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     """Corpus word error rate (%) after the basic normaliser (case, punctuation, spaces)."""
     return edit_counts(normalize_basic_asr(reference), normalize_basic_asr(prediction))
 
 
-@register_metric("cer", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
+@register_metric("cer", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
 def cer(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     """Corpus character error rate (%) after the basic normaliser, spaces removed."""
     return edit_counts(normalize_basic_asr(reference), normalize_basic_asr(prediction), unit="char")
 
 
-@register_metric("wer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
+@register_metric("wer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
 def wer_whisper(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     """Corpus word error rate (%) after the Whisper English normaliser (the Open ASR Leaderboard's)."""
     return edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction))
 
 
-@register_metric("cer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True)
+@register_metric("cer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
 def cer_whisper(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     """Corpus character error rate (%) after the Whisper English normaliser, spaces removed."""
     return edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction), unit="char")
 
 
-@register_metric("wer_utt_mean", higher_is_better=False)
+@register_metric("wer_utt_mean", higher_is_better=False, unit="%")
 def wer_utt_mean(prediction: str, reference: Any, **_: Any) -> float:
     """Mean of per-utterance WER (%) after the basic normaliser (empty reference: 0 or 100)."""
     return utterance_rate(edit_counts(normalize_basic_asr(reference), normalize_basic_asr(prediction)))
 
 
-@register_metric("wer_whisper_utt_mean", higher_is_better=False)
+@register_metric("wer_whisper_utt_mean", higher_is_better=False, unit="%")
 def wer_whisper_utt_mean(prediction: str, reference: Any, **_: Any) -> float:
     """Mean of per-utterance WER (%) after the Whisper English normaliser (empty reference: 0 or 100)."""
     return utterance_rate(edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction)))

@@ -93,7 +93,7 @@ def corpus_chrf(values: Sequence[dict[str, Any]]) -> float:
     return float(_sacrebleu_metric("chrf", _opts(values)).corpus_score(hyps, streams).score)
 
 
-@register_metric("bleu", aggregate=corpus_bleu, corpus_level=True)
+@register_metric("bleu", aggregate=corpus_bleu, corpus_level=True, unit="0-100")
 def bleu(
     prediction: str, reference: Any, tokenize: str | None = None, lowercase: bool | None = None, **_: Any
 ) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def bleu(
     return _sample(prediction, reference, "bleu", {"tokenize": tokenize, "lowercase": lowercase})
 
 
-@register_metric("chrf", aggregate=corpus_chrf, corpus_level=True)
+@register_metric("chrf", aggregate=corpus_chrf, corpus_level=True, unit="0-100")
 def chrf(
     prediction: str,
     reference: Any,

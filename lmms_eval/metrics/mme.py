@@ -118,7 +118,7 @@ def mme_acc_plus(
     return {"image": image, "correct": mme_correct(prediction, reference)}
 
 
-@register_metric("mme_score", aggregate=mme_total)
+@register_metric("mme_score", aggregate=mme_total, unit="points")
 def mme_score(
     prediction: str,
     reference: Any,

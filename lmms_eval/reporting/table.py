@@ -13,11 +13,15 @@ def _fmt(value: Any) -> str:
 
 
 def results_table(results: dict[str, Any]) -> str:
-    """Render ``results.json`` content as a markdown table: one row per task x metric x filter."""
+    """Render ``results.json`` content as a markdown table: one row per task x metric x filter.
+
+    Each metric's scale is shown beside its name (``wer (%)``, ``exact_match (0-1)``).
+    """
     header = "| Tasks | Version | Filter | n-shot | Metric |   | Value |   | Stderr | Errors |"
     rows = [header, "|---|---|---|---|---|---|---|---|---|---|"]
     versions = results.get("versions", {})
     hib = results.get("higher_is_better", {})
+    units = results.get("units", {})
     for name, values in results.get("results", {}).items():
         alias = values.get("alias", name)
         errors = values.get("n_errors", "")
@@ -27,8 +31,10 @@ def results_table(results: dict[str, Any]) -> str:
             metric, filt = key.split(",", 1)
             stderr = values.get(f"{metric}_stderr,{filt}", math.nan)
             arrow = "↑" if hib.get(name, {}).get(metric, True) else "↓"
+            unit = units.get(name, {}).get(metric, "")
+            label = f"{metric} ({unit})" if unit else metric
             rows.append(
-                f"| {alias} | {versions.get(name, 'N/A')} | {filt} | 0 | {metric} | {arrow} | {_fmt(value)} | ± "
+                f"| {alias} | {versions.get(name, 'N/A')} | {filt} | 0 | {label} | {arrow} | {_fmt(value)} | ± "
                 f"| {_fmt(stderr)} | {errors} |"
             )
     return "\n".join(rows)

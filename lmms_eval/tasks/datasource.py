@@ -123,9 +123,11 @@ class HFSource(DocSource):
 
     def processed(self, fn: Callable[[Any], Any]) -> DocSource:
         out = fn(self.dataset)
+        # the split as loaded identifies the data (a processed copy may get a random fingerprint)
+        info = {**self._info, "source_fingerprint": self.info()["fingerprint"]}
         if isinstance(out, list):
-            return ListSource(out, None, self._info)
-        return HFSource(out, self._info)
+            return ListSource(out, None, info)
+        return HFSource(out, info)
 
 
 def _resolve_files(data_files: Any, yaml_dir: str, split: str) -> list[str] | None:

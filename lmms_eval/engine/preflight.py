@@ -1,0 +1,89 @@
+"""Checks a run makes before it writes anything, and the isolated model call.
+
+``open_data`` opens every task's split before a run folder exists (a dataset that cannot load,
+an empty split or an ``--offset`` past the end fails the run at once and leaves nothing behind)
+and returns the splits' content fingerprints, which ``run.json`` records so that ``--resume``
+can refuse data that changed. ``call_isolated`` runs one batch so that one bad sample cannot
+take its neighbours down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lmms_eval.api.errors import DatasetError, LmmsEvalError, UsageError
+from lmms_eval.api.request import Request, Response
+
+if TYPE_CHECKING:
+    from lmms_eval.api.model import Model
+    from lmms_eval.tasks.task import Task
+
+log = logging.getLogger("lmms_eval")
+
+
+def data_fingerprint(task: Task) -> str | None:
+    """The content fingerprint of the split as loaded (before ``process_docs``)."""
+    info = task.source.info()
+    return info.get("source_fingerprint") or info.get("fingerprint")
+
+
+def open_data(tasks: Sequence[Task], offset: int) -> dict[str, str | None]:
+    """Open every task's split; refuse an empty split or an ``--offset`` past its end.
+
+    Returns each task's :func:`data_fingerprint`.
+    """
+    fingerprints: dict[str, str | None] = {}
+    for task in tasks:
+        n = len(task.source)
+        if n == 0:
+            raise DatasetError(
+                f"task {task.name!r}: split {task.config.test_split!r} of {task.config.dataset_path!r} "
+                f"has no documents; check test_split in {task.yaml_path}"
+            )
+        if offset >= n:
+            raise UsageError(
+                f"--offset {offset} is past the end of task {task.name!r} ({n} documents): "
+                f"give an offset from 0 to {n - 1}"
+            )
+        fingerprints[task.name] = data_fingerprint(task)
+    return fingerprints
+
+
+def warn_unused_judge(tasks: Sequence[Task], judge: Any) -> None:
+    """Warn when ``--judge`` is given but no selected task has a ``judge:`` block."""
+    if judge is not None and not any(task.judge_spec is not None for task in tasks):
+        log.warning(
+            "--judge is ignored: none of the selected tasks (%s) has a judge: block",
+            ", ".join(task.name for task in tasks),
+        )
+
+
+def call_isolated(model: Model[Any], requests: list[Request]) -> list[Response]:
+    """Generate for a batch; if the batch fails, retry one by one so one bad sample cannot take
+    its neighbours down, and never misalign outputs with requests. A usage error (the user must
+    fix something, e.g. parameters the backend cannot serve) stops the run."""
+    try:
+        responses = model.generate(requests)
+        if len(responses) != len(requests):
+            raise RuntimeError(f"model returned {len(responses)} outputs for {len(requests)} requests")
+        return responses
+    except LmmsEvalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - adapters fail in many ways; isolate per request
+        if len(requests) == 1:
+            return [Response.failed(f"{type(exc).__name__}: {exc}")]
+        log.debug("batch failed (%s); retrying one by one", exc)
+    out = []
+    for request in requests:
+        try:
+            single = model.generate([request])
+            response = single[0] if len(single) == 1 else Response.failed("model returned no output")
+        except LmmsEvalError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            response = Response.failed(f"{type(exc).__name__}: {exc}")
+        response.batch_size = response.batch_size or 1
+        out.append(response)
+    return out
