@@ -116,3 +116,19 @@ def yes_no(value: str, doc: Any = None) -> str:
     from lmms_eval.metrics.extract import extract_yes_no
 
     return extract_yes_no(value) or ""
+
+
+def list_filters() -> list[tuple[str, str]]:
+    """Every registered filter (plugins included) as ``(name, first line of its docstring)``."""
+    from lmms_eval.api.errors import UsageError
+
+    out = []
+    for name in FILTERS.names():
+        try:
+            fn = FILTERS.get(name)
+        except UsageError as exc:  # a plugin whose package is missing still gets listed
+            out.append((name, f"(cannot be loaded: {exc})"))
+            continue
+        doc = (getattr(fn, "__doc__", None) or "").strip()
+        out.append((name, doc.splitlines()[0] if doc else ""))
+    return out

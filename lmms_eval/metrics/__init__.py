@@ -32,6 +32,42 @@ _AGGREGATIONS: dict[str, Callable[[Sequence[Any]], float]] = {
 }
 
 
+def list_aggregations() -> list[str]:
+    """Names ``metric_list: aggregation:`` accepts besides a registered metric's name (whose
+    aggregation it then borrows)."""
+    return sorted(_AGGREGATIONS)
+
+
+def _aggregation_label(fn: Callable[[Sequence[Any]], float]) -> str:
+    for name, known in _AGGREGATIONS.items():
+        if fn is known:
+            return name
+    return getattr(fn, "__name__", "custom").lstrip("_") or "custom"
+
+
+def list_metrics() -> list[tuple[str, str]]:
+    """Every registered metric (plugins included) as ``(name, one-line description)``; the
+    description ends with its aggregation, direction and unit."""
+    from lmms_eval.api.registry import METRICS
+
+    out = []
+    for name in METRICS.names():
+        try:
+            metric = METRICS.get(name)
+        except UsageError as exc:  # a plugin whose package is missing still gets listed
+            out.append((name, f"(cannot be loaded: {exc})"))
+            continue
+        about = getattr(metric, "description", "") or ""
+        if not hasattr(metric, "aggregate"):
+            out.append((name, about or type(metric).__name__))
+            continue
+        direction = "higher is better" if metric.higher_is_better else "lower is better"
+        kind = "corpus-level, " if metric.corpus_level else ""
+        facts = f"[{kind}aggregation {_aggregation_label(metric.aggregate)}, {direction}, unit {metric.unit}]"
+        out.append((name, f"{about} {facts}".strip()))
+    return out
+
+
 def aggregation_by_name(name: str) -> Callable[[Sequence[Any]], float]:
     """``mean``/``median``/``sum``, or the aggregation of the registered metric ``name``."""
     from lmms_eval.api.registry import METRICS

@@ -8,6 +8,7 @@ Rows of a hub dataset are read through Arrow in batches; their media stay encode
 from __future__ import annotations
 
 import csv
+import glob as globlib
 import hashlib
 import json
 import os
@@ -20,6 +21,8 @@ from lmms_eval.api.errors import DatasetError
 from lmms_eval.tasks.rows import LazyRow, media_features
 
 _LOCAL_BUILDERS = {"json": ("json", "jsonl"), "csv": ("csv",)}
+# other single-file formats ``dataset_path`` may name directly: read by this ``datasets`` builder
+_FILE_BUILDERS = {".parquet": "parquet", ".arrow": "arrow", ".txt": "text"}
 # dataset_kwargs keys that are ours (or lmms-eval's) and not load_dataset's.
 _NON_LOADER_KEYS = {"video", "create_link", "cache_dir_name", "force_unzip", "From_YouTube", "local_files_only"}
 
@@ -59,6 +62,7 @@ class ListSource(DocSource):
         self._rows = rows
         self.base_dir = base_dir
         self._info = info
+        self._columns: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -68,7 +72,13 @@ class ListSource(DocSource):
 
     @property
     def columns(self) -> list[str]:
-        return list(self._rows[0]) if self._rows else []
+        """Every key of any row (rows of a JSON file need not agree): the first row's keys, then the
+        others sorted. Computed once (a set union, ~0.1 s per million rows)."""
+        if self._columns is None:
+            rows = [r for r in self._rows if isinstance(r, dict)]
+            first = list(rows[0]) if rows else []
+            self._columns = first + sorted(set().union(*rows) - set(first))
+        return self._columns
 
     def info(self) -> dict[str, Any]:
         return dict(self._info)
@@ -130,22 +140,40 @@ class HFSource(DocSource):
         return HFSource(out, info)
 
 
-def _resolve_files(data_files: Any, yaml_dir: str, split: str) -> list[str] | None:
-    """The local files of ``split`` named by ``data_files`` (relative to the YAML), or None."""
+def _is_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def _not_found(task: str, what: str, given: str, tried: str) -> DatasetError:
+    return DatasetError(
+        f"task {task!r}: {what} {given!r} not found at {tried} (relative paths are read from the task YAML's "
+        "folder only, never the current directory); put it there or give an absolute path"
+    )
+
+
+def resolve_data_path(path: str, yaml_dir: str, task: str, what: str = "data file") -> str:
+    """``path`` made absolute against the YAML's folder (URLs as given). A missing file is a
+    :class:`DatasetError` naming the path tried; a glob stays a pattern under the YAML's folder."""
+    if "://" in path:
+        return path
+    expanded = os.path.expanduser(path)
+    full = expanded if os.path.isabs(expanded) else os.path.normpath(os.path.join(yaml_dir, expanded))
+    if _is_glob(path) or os.path.exists(full):
+        return full
+    raise _not_found(task, what, path, full)
+
+
+def _resolve_files(data_files: Any, yaml_dir: str, split: str, task: str) -> list[str] | None:
+    """The local files of ``split`` named by ``data_files`` (relative to the YAML), or None when
+    ``datasets`` must read them (URLs, globs, no entry for the split)."""
     if isinstance(data_files, dict):
         data_files = data_files.get(split)
         if data_files is None:
             return None
     files = [data_files] if isinstance(data_files, str) else list(data_files or [])
-    out = []
-    for f in files:
-        if "://" in f or any(ch in f for ch in "*?["):
-            return None
-        path = f if os.path.isabs(f) else os.path.join(yaml_dir, f)
-        if not os.path.exists(path):
-            return None
-        out.append(path)
-    return out or None
+    if any("://" in f or _is_glob(f) for f in files):
+        return None
+    return [resolve_data_path(f, yaml_dir, task) for f in files] or None
 
 
 def _read_local(paths: list[str], fmt: str, task: str) -> list[dict[str, Any]]:
@@ -190,17 +218,25 @@ def _sha256_files(paths: list[str]) -> str:
 
 
 def open_split(path: str, name: str | None, split: str, kwargs: dict[str, Any], yaml_dir: str, task: str) -> DocSource:
-    """Open one split of a dataset, from local files when possible, else with ``datasets``."""
+    """Open one split of a dataset, from local files when possible, else with ``datasets``.
+
+    Relative data files and dataset folders resolve against ``yaml_dir`` (the task YAML's
+    folder) only: a file of the same name in the current directory is never read instead.
+    """
     kwargs = dict(kwargs)
     fmt = None
     for builder, exts in _LOCAL_BUILDERS.items():
         if path == builder:
             fmt = builder
         elif path.endswith(tuple("." + e for e in exts)):
-            fmt = builder if builder == "csv" else "json"
+            fmt = builder
             kwargs.setdefault("data_files", path)
+            path = builder  # datasets, if it must read them (a glob), reads them with this builder
+    if fmt is None and path.endswith(tuple(_FILE_BUILDERS)):
+        kwargs.setdefault("data_files", path)
+        path = _FILE_BUILDERS[os.path.splitext(path)[1]]
     if fmt is not None:
-        files = _resolve_files(kwargs.get("data_files"), yaml_dir, split)
+        files = _resolve_files(kwargs.get("data_files"), yaml_dir, split, task)
         if files:
             rows = _read_local(files, fmt, task)
             info = {"files": [os.path.relpath(f, yaml_dir) for f in files], "fingerprint": _sha256_files(files)}
@@ -216,11 +252,17 @@ def _open_hf(path: str, name: str | None, split: str, kwargs: dict[str, Any], ya
     load_kwargs = {k: v for k, v in kwargs.items() if k not in _NON_LOADER_KEYS}
     if load_kwargs.get("token") is True:
         load_kwargs.pop("token")  # use the logged-in token, as `token: True` means in lmms-eval
+    builders = _packaged_builders(datasets)
+    # A builder (json, parquet, imagefolder...) would read data_files/data_dir from the current
+    # directory: they must be next to the YAML. For a hub id or a dataset folder, datasets reads
+    # them inside that dataset, so only files that exist next to the YAML are pointed there.
+    strict = path in builders
     data_files = load_kwargs.get("data_files")
     if isinstance(data_files, (str, list, dict)):
-        load_kwargs["data_files"] = _relative_to(data_files, yaml_dir)
-    local_dir = path if os.path.isabs(path) else os.path.join(yaml_dir, path)
-    target = local_dir if os.path.isdir(local_dir) else path
+        load_kwargs["data_files"] = _relative_to(data_files, yaml_dir, task, strict)
+    if strict and isinstance(load_kwargs.get("data_dir"), str):
+        load_kwargs["data_dir"] = resolve_data_path(load_kwargs["data_dir"], yaml_dir, task, "data_dir")
+    target = _dataset_target(path, yaml_dir, task, builders)
     try:
         dataset = datasets.load_dataset(target, name, split=split, **load_kwargs)
     except Exception as exc:  # noqa: BLE001 - datasets raises many types; one line for the user
@@ -233,15 +275,49 @@ def _open_hf(path: str, name: str | None, split: str, kwargs: dict[str, Any], ya
     return HFSource(dataset, info)
 
 
-def _relative_to(data_files: Any, yaml_dir: str) -> Any:
-    def fix(f: str) -> str:
-        if "://" in f or os.path.isabs(f):
-            return f
-        candidate = os.path.join(yaml_dir, f)
-        return candidate if os.path.exists(candidate) or any(c in f for c in "*?[") else f
+def _packaged_builders(datasets: Any) -> frozenset[str]:
+    """Names ``datasets`` reads as a builder (``json``, ``parquet``, ``imagefolder``...), never as a path."""
+    try:
+        from datasets.packaged_modules import _PACKAGED_DATASETS_MODULES
+    except ImportError:  # pragma: no cover - a datasets without that table
+        return frozenset({"json", "csv", "parquet", "arrow", "text", "imagefolder", "audiofolder", "videofolder"})
+    return frozenset(_PACKAGED_DATASETS_MODULES)
 
-    if isinstance(data_files, str):
-        return fix(data_files)
+
+def _dataset_target(path: str, yaml_dir: str, task: str, builders: frozenset[str]) -> str:
+    """What ``load_dataset`` gets for ``dataset_path``: a builder name or hub id as given, a local
+    folder resolved against the YAML's folder. A relative path that is missing there but exists in
+    the current directory (where ``datasets`` would look) is refused rather than read."""
+    if "://" in path or path in builders:
+        return path
+    expanded = os.path.expanduser(path)
+    if os.path.isabs(expanded):
+        return expanded
+    local = os.path.normpath(os.path.join(yaml_dir, expanded))
+    if os.path.exists(local):
+        return local
+    if path.startswith(("./", "../", ".\\", "..\\")) or os.path.exists(path):
+        raise _not_found(task, "dataset_path", path, local)
+    return path  # a hub dataset id
+
+
+def _relative_to(data_files: Any, yaml_dir: str, task: str, strict: bool = True) -> Any:
+    """``data_files`` (a path, list or split -> paths dict) resolved against the YAML's folder.
+    ``strict``: every relative entry must be there; else only entries found there are changed."""
+
+    def fix(f: Any) -> Any:
+        if not isinstance(f, str):
+            return f
+        if strict:
+            return resolve_data_path(f, yaml_dir, task)
+        if "://" in f or os.path.isabs(os.path.expanduser(f)):
+            return f
+        local = os.path.normpath(os.path.join(yaml_dir, f))
+        found = globlib.glob(local, recursive=True) if _is_glob(f) else os.path.exists(local)
+        return local if found else f
+
+    if isinstance(data_files, dict):
+        return {k: _relative_to(v, yaml_dir, task, strict) for k, v in data_files.items()}
     if isinstance(data_files, list):
         return [fix(f) for f in data_files]
-    return {k: _relative_to(v, yaml_dir) for k, v in data_files.items()}
+    return fix(data_files)

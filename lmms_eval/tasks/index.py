@@ -11,11 +11,12 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.errors import ConfigError, UsageError, did_you_mean
-from lmms_eval.tasks.yaml_loader import load_yaml_with_includes
+from lmms_eval.tasks.yaml_loader import load_yaml_with_includes, register_task_roots
 
 INDEX_FORMAT = 1
 BUILTIN_TASK_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -105,6 +106,7 @@ class TaskIndex:
         for d in dirs:
             if not os.path.isdir(d):
                 raise UsageError(f"task folder {d} does not exist; check --include_path")
+        register_task_roots(dirs)  # !function may read only inside these
         key = hashlib.sha256(json.dumps(dirs).encode()).hexdigest()[:16]
         path = os.path.join(cache_dir(), f"task_index_{key}.json")
         signature = _scan(dirs)
@@ -148,9 +150,28 @@ class TaskIndex:
             elif pattern in self.tags:
                 out.extend(self.tags[pattern])
             else:
+                problem = self.broken_definition(pattern)
+                if problem is not None:
+                    raise ConfigError(f"task {pattern!r} cannot be loaded: {problem}")
                 hint = did_you_mean(pattern, self.all_names())
                 broken = ""
                 if self.broken:
                     broken = f" ({len(self.broken)} task file(s) failed to parse; `lmms-eval tasks` shows them)"
                 raise UsageError(f"unknown task {pattern!r}.{hint} List tasks with `lmms-eval tasks`.{broken}")
         return list(dict.fromkeys(out))  # first occurrence of each name, in order
+
+    def broken_definition(self, name: str) -> str | None:
+        """The problem of a broken file that plausibly defines task or group ``name``: its text has
+        a line ``task: name`` (or ``group: name``), or its file stem is ``name``. None if no such file."""
+        line = re.compile(rf"^\s*(?:task|group)\s*:\s*(['\"]?){re.escape(name)}\1\s*(?:#.*)?$", re.MULTILINE)
+        by_stem = []
+        for path in sorted(self.broken):
+            if os.path.splitext(os.path.basename(path))[0] == name:
+                by_stem.append(path)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as fh:
+                    if line.search(fh.read()):
+                        return self.broken[path]
+            except OSError:
+                continue
+        return self.broken[by_stem[0]] if by_stem else None

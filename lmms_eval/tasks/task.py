@@ -6,12 +6,11 @@ import hashlib
 import inspect
 import json
 import os
-import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
-from lmms_eval.api.errors import ConfigError, DatasetError, SampleError, UsageError
+from lmms_eval.api.errors import ConfigError, SampleError, UsageError
 from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.messages import Message, Text, media_part
 from lmms_eval.api.metric import Metric
@@ -19,7 +18,9 @@ from lmms_eval.api.registry import FILTERS, METRICS
 from lmms_eval.api.request import Request, stable_id
 from lmms_eval.api.task_config import TaskConfig, validate_config
 from lmms_eval.tasks import datasource
+from lmms_eval.tasks.checks import MEDIA_FIELDS, check_columns, check_scoring, is_template
 from lmms_eval.tasks.rows import raw_value
+from lmms_eval.tasks.templates import _plain_substituter, _PlainTemplate
 from lmms_eval.tasks.yaml_loader import (
     function_sources,
     load_yaml_with_includes,
@@ -55,6 +56,8 @@ class Task:
         self._renderers: dict[str, tuple[Any, Callable[[dict[str, Any], dict[str, Any]], Any]]] = {}
         self._keys_by_filter: dict[str, list[tuple[str, Metric, dict[str, Any]]]] = {}
         self._source: datasource.DocSource | None = None
+        self._column_set: frozenset[str] | None = None
+        self._references: list[tuple[str, str]] | None = None
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -66,6 +69,7 @@ class Task:
         task = cls(config, raw, path)
         _ = task.judge_spec  # validate the judge block now, naming this file
         _ = task.base_params  # and the generation parameters
+        check_scoring(task)  # metric, aggregation and filter names, judge templates: before any generation
         return task
 
     @cached_property
@@ -133,38 +137,29 @@ class Task:
         return self.source.rows(indices)
 
     def doc_key(self, index: int, doc: dict[str, Any] | None) -> Any:
-        """The doc id recorded in samples: ``doc_id_column`` if set, else the row index."""
+        """The doc id recorded in samples: ``doc_id_column`` if set, else the row index.
+
+        A row without that column fails when its prompt is built (:meth:`build_messages`); here,
+        where error records are labelled too, its row index stands in."""
         col = self.config.doc_id_column
-        if col and doc is not None:
+        if col and doc is not None and col in doc:
             return doc[col]
         return index
 
+    def _columns(self) -> frozenset[str] | None:
+        """The dataset's columns (union over rows), or None while the split is not open (documents
+        given from elsewhere, e.g. logged ones when rescoring)."""
+        if self._source is None:
+            return None
+        if self._column_set is None:
+            self._column_set = frozenset(self._source.columns)
+        return self._column_set
+
     def _check_columns(self) -> None:
-        """Fail early, in one line, when a column the YAML names is not in the dataset."""
-        assert self._source is not None
-        columns = set(self._source.columns)
-        if not columns:
-            return
-        needed: dict[str, str] = {}
-        for key in ("doc_to_visual", "doc_to_audio", "doc_to_video", "doc_to_target", "doc_to_choice"):
-            value = getattr(self.config, key)
-            if isinstance(value, str) and "{" not in value:
-                needed[key] = value
-            elif isinstance(value, list) and key != "doc_to_choice":
-                needed.update({f"{key}[{n}]": v for n, v in enumerate(value) if isinstance(v, str)})
-        if self.config.doc_id_column:
-            needed["doc_id_column"] = self.config.doc_id_column
-        for key, value in (("doc_to_text", self.config.doc_to_text), ("doc_to_target", self.config.doc_to_target)):
-            if isinstance(value, str) and "{" in value:
-                for var in self._template_vars(value):
-                    if var not in self.config.prompt_kwargs(None) and var not in ("lmms_eval_specific_kwargs",):
-                        needed[f"{key} template"] = var
-        for key, col in needed.items():
-            if col not in columns:
-                raise DatasetError(
-                    f"task {self.name!r}: column {col!r} (from {key}) is not in dataset "
-                    f"{self.config.dataset_path!r}; its columns are {sorted(columns)}. Fix {self.yaml_path}."
-                )
+        """Fail early, in one line, naming every column (or template variable) the dataset lacks."""
+        columns = self._columns()
+        if columns is not None:
+            check_columns(self, set(columns))
 
     # ---- prompts ------------------------------------------------------------------------
     def _template(self, text: str) -> Any:
@@ -183,15 +178,6 @@ class Task:
                 raise ConfigError(f"{self.yaml_path}: bad jinja2 template {text!r}: {exc.message}") from None
         return self._templates[text]
 
-    def _template_vars(self, text: str) -> set[str]:
-        import jinja2
-        from jinja2 import meta
-
-        try:
-            return set(meta.find_undeclared_variables(jinja2.Environment().parse(text)))
-        except jinja2.TemplateSyntaxError as exc:
-            raise ConfigError(f"{self.yaml_path}: bad jinja2 template {text!r}: {exc.message}") from None
-
     def render(self, value: Any, doc: dict[str, Any], prompt_kwargs: dict[str, Any], field: str) -> Any:
         """Evaluate a templated field: function, column name, jinja2 template or literal."""
         renderer = self._renderers.get(field)
@@ -200,11 +186,12 @@ class Task:
         return renderer[1](doc, prompt_kwargs)
 
     def _compile(self, value: Any, field: str) -> Callable[[dict[str, Any], dict[str, Any]], Any]:
-        """A field's renderer, decided once: a function, a template (``{{``/``{%``), else a column
-        name (when the document has that column) or a literal."""
+        """A field's renderer, decided once: a function; a template (``{{``/``{%``) rendered as text;
+        a string naming a column of the dataset, read from each row (a row without it is that
+        sample's error); any other value, a literal. A media field's list is rendered item by item."""
         if callable(value):
             return lambda doc, kwargs: _call_with_optional_kwargs(value, doc, kwargs)
-        if isinstance(value, str) and ("{{" in value or "{%" in value):
+        if isinstance(value, str) and is_template(value):
             template = self._template(value)
             if isinstance(template, _PlainTemplate):
                 return template.render
@@ -212,8 +199,6 @@ class Task:
             def render_jinja(doc: dict[str, Any], kwargs: dict[str, Any]) -> Any:
                 import jinja2
 
-                if value in doc:
-                    return raw_value(doc, value)
                 try:
                     return template.render({**kwargs, **doc, "lmms_eval_specific_kwargs": kwargs})
                 except jinja2.UndefinedError as exc:
@@ -221,8 +206,56 @@ class Task:
 
             return render_jinja
         if isinstance(value, str):
-            return lambda doc, kwargs: raw_value(doc, value) if value in doc else value
+            return self._column_or_literal(value, field)
+        if isinstance(value, list) and field in MEDIA_FIELDS:
+            items = [self._compile(v, field) for v in value]
+
+            def render_items(doc: dict[str, Any], kwargs: dict[str, Any]) -> list[Any]:
+                out: list[Any] = []
+                for item in items:
+                    got = item(doc, kwargs)
+                    out.extend(got if isinstance(got, (list, tuple)) else [got])
+                return out
+
+            return render_items
         return lambda doc, kwargs: value
+
+    def _column_or_literal(self, value: str, field: str) -> Callable[[dict[str, Any], dict[str, Any]], Any]:
+        columns = self._columns()
+        if columns is None:  # no split open: decide by the document itself
+            return lambda doc, kwargs: raw_value(doc, value) if value in doc else value
+        if value not in columns:
+            return lambda doc, kwargs: value
+
+        def column(doc: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+            try:
+                return raw_value(doc, value)
+            except KeyError:
+                raise SampleError(
+                    f"{field}: column {value!r} is missing from {self._describe(doc)} (other rows have it); "
+                    f"add it to that row or change {field} in {self.yaml_path}"
+                ) from None
+
+        return column
+
+    def _reference_columns(self) -> list[tuple[str, str]]:
+        """``(field, column)`` of ``doc_to_target``/``doc_to_choice`` when they name a column."""
+        if self._references is None:
+            columns = self._columns()
+            if columns is None:
+                return []
+            fields = (("doc_to_target", self.config.doc_to_target), ("doc_to_choice", self.config.doc_to_choice))
+            self._references = [(f, v) for f, v in fields if isinstance(v, str) and not is_template(v) and v in columns]
+        return self._references
+
+    def _describe(self, doc: dict[str, Any]) -> str:
+        """A short name for a document in error messages: its id column, else its first fields."""
+        col = self.config.doc_id_column
+        if col and col in doc:
+            return f"doc {doc[col]!r}"
+        shown = {k: v for k, v in list(doc.items())[:3] if isinstance(v, (str, int, float, bool)) or v is None}
+        text = repr(shown)
+        return f"doc {text if len(text) <= 80 else text[:77] + '...'}"
 
     def _prompt_kwargs(self, model_name: str | None) -> dict[str, Any]:
         if model_name not in self._prompt_kwargs_cache:
@@ -232,6 +265,14 @@ class Task:
     def build_messages(self, doc: dict[str, Any], model_name: str | None) -> list[Message]:
         """The chat messages for one document."""
         cfg = self.config
+        if cfg.doc_id_column and cfg.doc_id_column not in doc:
+            raise SampleError(
+                f"doc_id_column: column {cfg.doc_id_column!r} is missing from {self._describe(doc)}; "
+                f"add it to that row or change doc_id_column in {self.yaml_path}"
+            )
+        for field, column in self._reference_columns():
+            if column not in doc:  # the sample could not be scored: fail it before the model is asked
+                self.render(getattr(cfg, field), doc, self._prompt_kwargs(None), field)
         prompt_kwargs = self._prompt_kwargs(model_name)
         if cfg.doc_to_messages is not None:
             return _coerce_messages(
@@ -410,53 +451,6 @@ class Task:
         }
         info.update(self.source.info())
         return info
-
-
-_PLAIN_VAR = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-
-
-class _PlainTemplate:
-    """A template made only of text and ``{{ name }}`` holes, rendered without jinja2.
-
-    Gives the same output as jinja2 for such templates (values through ``str``), ten times
-    faster, which matters for tasks of tens of thousands of prompts.
-    """
-
-    def __init__(self, pieces: list[tuple[bool, str]]) -> None:
-        self.pieces = pieces
-
-    def render(self, doc: dict[str, Any], prompt_kwargs: dict[str, Any]) -> str:
-        out = []
-        for is_var, text in self.pieces:
-            if not is_var:
-                out.append(text)
-            elif text in doc:
-                out.append(_jinja_str(doc[text]))
-            elif text in prompt_kwargs:
-                out.append(_jinja_str(prompt_kwargs[text]))
-            else:
-                raise SampleError(f"template variable {text!r} is undefined for this document")
-        return "".join(out)
-
-
-def _jinja_str(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
-
-
-def _plain_substituter(text: str) -> _PlainTemplate | None:
-    if "{%" in text or "{#" in text:
-        return None
-    pieces: list[tuple[bool, str]] = []
-    pos = 0
-    for match in _PLAIN_VAR.finditer(text):
-        pieces.append((False, text[pos : match.start()]))
-        pieces.append((True, match.group(1)))
-        pos = match.end()
-    pieces.append((False, text[pos:]))
-    literal = "".join(t for is_var, t in pieces if not is_var)
-    if "{{" in literal or "}}" in literal:
-        return None  # filters, expressions, attribute access: leave them to jinja2
-    return _PlainTemplate(pieces)
 
 
 def _coerce_messages(value: Any, base_dir: str | None) -> list[Message]:
