@@ -87,8 +87,7 @@ def test_failures_before_the_first_sample_leave_no_run_folder(toy_tasks: Path, t
     (toy_tasks / "data" / "words.jsonl").write_text('{"qid": "q0", "word": "w0", "answer": "w0"}\n{broken\n')
     bad_data = cli(*run_args(toy_tasks, tmp_path), "--no_progress")
     assert bad_data.returncode == 1 and "words.jsonl:2 is not valid JSON" in one_line(bad_data.stderr)
-    parent = tmp_path / MODEL_DIR
-    assert not parent.exists() or not list(parent.iterdir()), list(parent.iterdir())
+    assert not (tmp_path / MODEL_DIR).exists(), list((tmp_path / MODEL_DIR).iterdir())
 
 
 def test_resume_skips_a_run_that_wrote_no_sample(toy_tasks: Path, tmp_path: Path) -> None:
@@ -202,13 +201,18 @@ def test_progress_says_the_task_and_phase(toy_tasks: Path, tmp_path: Path) -> No
     logged = cli(*run_args(toy_tasks, tmp_path / "log"), "--limit", "3")
     assert logged.returncode == 0 and "generating say_word" in logged.stderr
     # on a terminal the phases are named as they start
+    code, seen = on_a_terminal(*run_args(toy_tasks, tmp_path / "tty"), "--limit", "3")
+    assert code == 0 and "loading model scripted" in seen and "generating say_word" in seen
+    code, seen = on_a_terminal("score", str(next((tmp_path / "tty").rglob("run.json")).parent))
+    assert code == 0 and "scoring say_word" in seen
+
+
+def on_a_terminal(*args: str) -> tuple[int, str]:
+    """Run the CLI with stderr on a pseudo-terminal 120 columns wide; its exit code and stderr."""
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal 120 columns wide
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lmms_eval", *run_args(toy_tasks, tmp_path / "tty"), "--limit", "3"],
-        env=env(),
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
+        [sys.executable, "-m", "lmms_eval", *args], env=env(), stdout=subprocess.DEVNULL, stderr=slave
     )
     os.close(slave)
     seen = b""
@@ -223,5 +227,30 @@ def test_progress_says_the_task_and_phase(toy_tasks: Path, tmp_path: Path) -> No
         seen += chunk
     proc.wait(timeout=60)
     os.close(master)
-    assert proc.returncode == 0
-    assert b"loading model scripted" in seen and b"generating say_word" in seen
+    return proc.returncode, seen.decode(errors="replace")
+
+
+def test_metrics_and_filters_subcommands_list_the_names_errors_point_to() -> None:
+    metrics = cli("metrics")
+    assert metrics.returncode == 0, metrics.stderr
+    assert "exact_match" in metrics.stdout and "wer" in metrics.stdout and "unit %" in metrics.stdout
+    assert "aggregations" in metrics.stdout and "mean" in metrics.stdout
+    filters = cli("filters")
+    assert filters.returncode == 0 and "regex" in filters.stdout
+
+
+def test_validate_knows_the_include_path_root(toy_tasks: Path) -> None:
+    shared = toy_tasks / "shared"
+    shared.mkdir()
+    (shared / "common.py").write_text("def text(doc):\n    return 'Say ' + doc['word']\n")
+    sub = toy_tasks / "sub"
+    sub.mkdir()
+    (sub / "data").symlink_to(toy_tasks / "data")
+    (sub / "uses_shared.yaml").write_text(
+        "task: uses_shared\ndataset_path: json\ndataset_kwargs: {data_files: data/words.jsonl}\ntest_split: train\n"
+        "doc_to_text: !function ../shared/common.text\ndoc_to_target: answer\nmetric_list: [{metric: exact_match}]\n"
+    )
+    refused = cli("validate", str(sub / "uses_shared.yaml"))
+    assert refused.returncode == 2 and "uses_shared.yaml" in refused.stdout
+    ok = cli("validate", str(sub / "uses_shared.yaml"), "--include_path", str(toy_tasks), "--check_data")
+    assert ok.returncode == 0, ok.stdout

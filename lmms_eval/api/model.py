@@ -73,6 +73,17 @@ def _literal(value: str) -> Any:
         return value
 
 
+def _without_input(error: Any) -> str:
+    """A pydantic error's message with the rejected value itself left out (it may be a secret)."""
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        text = str(value)
+        if len(text) >= 4 and text in message:
+            message = message.replace(text, "<value>")
+    return message
+
+
 ConfigT = TypeVar("ConfigT", bound=ModelConfig)
 
 
@@ -112,8 +123,13 @@ class Model(Generic[ConfigT]):
             self.default_max_new_tokens = default
 
     @classmethod
-    def from_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> Model[Any]:
-        """Build from a ``k=v,...`` string or dict, validating against ``Config``."""
+    def validate_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> ModelConfig:
+        """``--model_args`` (a ``k=v,...`` string or dict) validated into ``Config``, without
+        building the adapter (no weights loaded, no server called).
+
+        A rejected argument raises a one-line :class:`UsageError` that names the key, never the
+        value given (which may be a secret typed under a misspelt name).
+        """
         values = parse_kv_string(args) if isinstance(args, str) or args is None else dict(args)
         values.update({k: v for k, v in overrides.items() if v is not None})
         fields = cls.Config.model_fields
@@ -129,12 +145,16 @@ class Model(Generic[ConfigT]):
                     f"Known arguments: {', '.join(sorted(fields)) or '(none)'}."
                 )
         try:
-            config = cls.Config(**values)
+            return cls.Config(**values)
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(x) for x in first["loc"])
-            raise UsageError(f"model {cls.name!r} argument {loc!r}: {first['msg']}") from None
-        return cls(config)  # type: ignore[arg-type]  # Config is the ConfigT of the subclass
+            raise UsageError(f"model {cls.name!r} argument {loc!r}: {_without_input(first)}") from None
+
+    @classmethod
+    def from_args(cls, args: str | dict[str, Any] | None, **overrides: Any) -> Model[Any]:
+        """Build from a ``k=v,...`` string or dict, validating against ``Config`` (:meth:`validate_args`)."""
+        return cls(cls.validate_args(args, **overrides))  # type: ignore[arg-type]  # Config is the subclass's ConfigT
 
     @property
     def media_spec(self) -> MediaSpec | None:

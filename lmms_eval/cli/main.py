@@ -279,10 +279,18 @@ def cmd_validate(argv: Sequence[str]) -> int:
     p = _Parser(prog=f"{PROG} validate", description="Check task or group YAML files.")
     p.add_argument("paths", nargs="+", help="YAML files")
     p.add_argument("--check_data", action="store_true", help="also load the dataset and build the first prompt")
+    p.add_argument(
+        "--include_path", action="append", help="task folder the YAMLs live under (for shared !function code)"
+    )
     args = p.parse_args(argv)
+    import os
+
     from lmms_eval.api.task_config import GroupConfig, validate_config
+    from lmms_eval.tasks.index import BUILTIN_TASK_DIR
     from lmms_eval.tasks.task import Task
-    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes
+    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes, register_task_roots
+
+    register_task_roots([BUILTIN_TASK_DIR, *(os.path.abspath(d) for d in args.include_path or [])])
 
     failed = 0
     for path in args.paths:

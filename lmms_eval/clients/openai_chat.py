@@ -11,7 +11,9 @@ One :class:`AsyncChatClient` serves many concurrent calls:
   wrong, so callers can mark that one sample failed and carry on;
 * every call is counted in a :class:`UsageMeter` (calls, retries, failures, tokens, seconds).
 
-The API key is read from the environment variable named by ``api_key_env``, never stored.
+The API key is read from the environment variable named by ``api_key_env``, never stored, and
+registered as a secret (:func:`~lmms_eval.reporting.redact.add_secrets`): a server that quotes it
+back in an error gets it scrubbed from every log.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.errors import UsageError
-from lmms_eval.reporting.redact import redact_text
+from lmms_eval.reporting.redact import add_secrets, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ class ClientSettings:
         """The key from ``$api_key_env``. Self-hosted servers may run without one (``"EMPTY"``)."""
         key = os.environ.get(self.api_key_env)
         if key:
+            add_secrets([key])  # whatever a server echoes back, the key is scrubbed from logs and console
             return key
         if self.base_url is None or any(h in self.base_url for h in _OFFICIAL_HOSTS):
             raise UsageError(

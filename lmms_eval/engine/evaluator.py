@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 import random
-import sys
 import time
 from collections import deque
 from collections.abc import Generator, Iterator, Sequence
@@ -61,6 +60,7 @@ from lmms_eval.engine.sample_store import (
 from lmms_eval.engine.scheduler import make_batches
 from lmms_eval.engine.scoring import make_record
 from lmms_eval.engine.tally import TaskTally
+from lmms_eval.reporting.phase import announce
 from lmms_eval.tasks import TaskSelection, load_selection
 from lmms_eval.tasks.task import Task
 
@@ -80,6 +80,10 @@ class Evaluator:
         selection: TaskSelection | None = None,
         dist: DistContext | None = None,
     ) -> None:
+        from lmms_eval.reporting.redact import add_secrets, collect_secrets, install_console_redaction
+
+        add_secrets(collect_secrets(cfg))  # every key the run reads is scrubbed from files and console
+        install_console_redaction()
         self.cfg = cfg
         self.dist = dist or DistContext()
         self._model = model
@@ -123,6 +127,8 @@ class Evaluator:
         """Run (or resume) the whole evaluation. Whatever stops it before the first sample is
         written (bad model args, a dataset that cannot load, an interrupt) leaves no run folder."""
         cfg, dist = self.cfg, self.dist
+        if self._model is None:  # bad --model_args fail now (naming the key, never the value), before any run folder
+            self.model_cls.validate_args(cfg.model_args)
         random.seed(cfg.seed)
         for task in self.tasks:  # a bad --gen_kwargs fails now, not after loading the model
             task.generation_params(cfg.gen_kwargs)
@@ -197,8 +203,7 @@ class Evaluator:
 
     def _status(self, message: str) -> None:
         """Say which phase the run is in, on a terminal (logs get the progress bar's description)."""
-        if self.cfg.show_progress and self.dist.is_main and sys.stderr.isatty():
-            print(f"lmms-eval: {message} ...", file=sys.stderr, flush=True)
+        announce(message, self.cfg.show_progress and self.dist.is_main)
 
     def _merge_rank_logs(self, run_dir: str) -> None:
         """Rank 0: fold every rank's log into ``samples_<task>.jsonl`` (document order)."""

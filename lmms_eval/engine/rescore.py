@@ -18,6 +18,8 @@ from lmms_eval.engine.run_dir import RESULTS_FILE, read_json, read_run_file, wri
 from lmms_eval.engine.sample_store import SampleStore, ordered, rank_log_paths, read_task_logs, samples_path
 from lmms_eval.engine.scoring import score_record
 from lmms_eval.engine.tally import TaskTally
+from lmms_eval.reporting.phase import announce
+from lmms_eval.reporting.redact import add_secrets, collect_secrets, install_console_redaction
 from lmms_eval.tasks import load_selection
 
 log = logging.getLogger("lmms_eval")
@@ -47,9 +49,12 @@ def rescore_run(
     if judge is not None:
         config["judge"] = judge  # else the judge recorded with the run, if any
     cfg = RunConfig(**config)
+    add_secrets(collect_secrets(cfg))  # the judge's key (given now or recorded) and every marked secret
+    install_console_redaction()
     selection = load_selection(cfg.tasks, cfg.include_path)
     tallies: dict[str, TaskTally] = {}
     for name, task in selection.tasks.items():
+        announce(f"scoring {name}", cfg.show_progress)
         records = ordered(read_task_logs(run_dir, name).values())
         for record in records:
             if record.generated and record.doc is not None:

@@ -37,6 +37,10 @@ class RunConfig(BaseModel):
     decode_ahead: int = Field(2, ge=1)
     """Batches decoded ahead of the one the model runs (bounds the memory decoded media take)."""
     judge: Any = None  # a lmms_eval.judge.JudgeConfig; not part of the resume key
+    redact_env: list[str] = Field(default_factory=list)
+    """Names of environment variables whose values are secrets (``--redact_env NAME``, repeatable;
+    also ``$LMMS_EVAL_REDACT``): their values are scrubbed from every file and console line.
+    Not part of the resume key."""
     verbosity: str = "INFO"
     show_progress: bool = True
 

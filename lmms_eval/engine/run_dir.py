@@ -81,6 +81,10 @@ def discard_if_empty(run_dir: str) -> None:
     """Remove a fresh run folder that holds no sample yet (the run failed before its first sample)."""
     if os.path.isdir(run_dir) and not has_samples(run_dir):
         shutil.rmtree(run_dir, ignore_errors=True)
+        try:
+            os.rmdir(os.path.dirname(run_dir))  # the <model> folder too, if this run made it and it is empty
+        except OSError:
+            pass
 
 
 def read_json(path: str) -> Any:

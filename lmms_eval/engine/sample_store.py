@@ -4,6 +4,9 @@ and flushed as samples finish (the evaluator flushes each batch's records before
 A run killed at any moment loses at most the line being written; reading skips (and, with
 ``repair``, truncates away) an incomplete last line, so ``--resume`` continues from every
 finished sample. Reading streams: nothing but the record being read is held, unless asked for.
+
+Every line is scrubbed of the secrets the run registered (:mod:`lmms_eval.reporting.redact`)
+before it is written: a key a server quoted back in an error never reaches the log.
 """
 
 from __future__ import annotations
@@ -13,6 +16,24 @@ from collections.abc import Iterable, Iterator
 from typing import IO
 
 from lmms_eval.api.record import SampleRecord
+from lmms_eval.reporting import redact as _redact
+
+
+def log_line(record: SampleRecord) -> bytes:
+    """The record's log line (without the newline), registered secrets replaced by ``<redacted>``."""
+    line = record.to_json()
+    if _redact._bytes_re is None:  # no secret registered: the common, free case
+        return line
+    scrubbed = _redact.scrub_bytes(line)
+    if scrubbed is line:
+        return line
+    try:  # a secret that is also a field name or a status would break the line: scrub the values instead
+        SampleRecord.from_json(scrubbed)
+        return scrubbed
+    except ValueError:
+        data = _redact.scrub_values(record.to_dict())
+        data["status"] = record.status
+        return SampleRecord.from_dict(data).to_json()
 
 
 class SampleStore:
@@ -52,7 +73,7 @@ class SampleStore:
         if self._fh is None:
             os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
             self._fh = open(self.path, "ab")  # noqa: SIM115 - held open across appends, closed by close()
-        self._fh.write(record.to_json() + b"\n")
+        self._fh.write(log_line(record) + b"\n")
         if flush:
             self._fh.flush()
 
@@ -66,7 +87,7 @@ class SampleStore:
         tmp = self.path + ".tmp"
         with open(tmp, "wb") as fh:
             for record in records:
-                fh.write(record.to_json() + b"\n")
+                fh.write(log_line(record) + b"\n")
         os.replace(tmp, self.path)
 
     def close(self) -> None:

@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any
 
+from lmms_eval.reporting.redact import scrub
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS judge_replies (
     key TEXT PRIMARY KEY,
@@ -78,7 +80,8 @@ class JudgeCache:
         reply: str,
         usage: dict[str, Any] | None = None,
     ) -> None:
-        """Store one reply (committed at once)."""
+        """Store one reply (committed at once), registered secrets scrubbed from it."""
+        reply = scrub(reply)
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO judge_replies VALUES (?, ?, ?, ?, ?, ?, ?)",
