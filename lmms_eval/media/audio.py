@@ -160,7 +160,7 @@ def load_audio(part: Audio, target_rate: int | None = None, where: str = "") -> 
     (:func:`to_mono`); resamples (:func:`resample`). The result is cached per rate in
     ``part.cache[("audio", target_rate)]`` (a second call returns the same array) and the
     duration in ``part.cache["seconds"]``. Raises :class:`SampleError` naming the file when the
-    audio cannot be decoded, is empty, or holds NaN/inf samples.
+    audio cannot be decoded, is empty (also once resampled), or holds NaN/inf samples.
     """
     key = ("audio", target_rate)
     cached = part.cache.get(key)
@@ -181,6 +181,8 @@ def load_audio(part: Audio, target_rate: int | None = None, where: str = "") -> 
     if target_rate is not None and int(target_rate) != rate:
         mono = resample(mono, rate, int(target_rate))
         rate = int(target_rate)
+        if mono.size == 0:  # e.g. one frame at 48 kHz read at 16 kHz: a model would hear silence
+            raise media_error(where, f"audio {name} has no samples at {rate} Hz (too short); fix or drop this sample")
     result = (np.ascontiguousarray(mono, dtype=np.float32), int(rate))
     part.cache[key] = result
     return result

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from lmms_eval.api.errors import UsageError
 from lmms_eval.api.model import ModelConfig
+from lmms_eval.models.hf.hub import hub_kwargs
 from lmms_eval.models.hf.vision import HFConfig, HFProcessorModel
 
 AUTO_CLASSES = ("AutoModelForImageTextToText", "AutoModelForMultimodalLM", "AutoModelForCausalLM")
@@ -82,7 +83,10 @@ class HFChat(HFProcessorModel[HFChatConfig]):
             return cls
         try:
             config = transformers.AutoConfig.from_pretrained(
-                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+                cfg.pretrained,
+                revision=cfg.revision,
+                trust_remote_code=cfg.trust_remote_code,
+                **hub_kwargs(cfg.pretrained, cfg.revision),
             )
         except (OSError, ValueError) as exc:
             raise UsageError(f"cannot read the config of {cfg.pretrained!r}: {str(exc).splitlines()[0]}") from None

@@ -123,15 +123,29 @@ class OpenAICompat(Model[OpenAICompatConfig]):
         except LmmsEvalError:
             raise  # e.g. generation parameters an API cannot serve: the user must fix them
         except Exception as exc:  # noqa: BLE001 - an unreadable input fails this sample only
-            return Response.failed(f"cannot build the API request: {type(exc).__name__}: {exc}")
+            return Response.failed(f"{request.label()}: cannot build the API request: {type(exc).__name__}: {exc}")
         result = await self.client.chat(self.config.model, messages, params)
-        response = self.to_response(result, request.params)
+        try:
+            response = self.to_response(result, request.params)
+        except Exception as exc:  # noqa: BLE001 - a reply that cannot be read fails this sample only
+            return Response.failed(f"{request.label()}: cannot read the API reply: {type(exc).__name__}: {exc}")
         response.batch_size = batch_size
         return response
 
     async def agenerate(self, requests: Sequence[Request]) -> list[Response]:
-        """Async :meth:`generate`: all requests concurrently, bounded by ``max_concurrency``."""
-        return list(await asyncio.gather(*(self._one(r, len(requests)) for r in requests)))
+        """Async :meth:`generate`: all requests concurrently, bounded by ``max_concurrency``.
+
+        If one request raises (only a usage error does), the others are cancelled and awaited
+        before the error propagates, so no call of a failed batch keeps running (or holds a
+        concurrency slot) into the next one."""
+        tasks = [asyncio.ensure_future(self._one(r, len(requests))) for r in requests]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """One response per request, in order; failed requests carry ``error``."""

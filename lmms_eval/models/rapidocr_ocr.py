@@ -3,6 +3,11 @@
 Used by the embedded demo: detects and recognises the text lines of each image and answers
 with them joined top-to-bottom, left-to-right. The question text is ignored: this is an OCR
 engine, not a VQA model, which suits read-the-text tasks.
+
+The engine keeps no state between calls (each call builds its own inputs for the ONNX
+sessions), so an image the engine cannot take (e.g. 1x3000 px) fails alone: it becomes that
+sample's error and the next image is read as if nothing happened (checked in
+``tests/models/test_bad_sample_isolation.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from lmms_eval.api.errors import UsageError
+from lmms_eval.api.errors import SampleError, UsageError
 from lmms_eval.api.model import Model, ModelConfig
 from lmms_eval.api.request import Request, Response
 from lmms_eval.media import MediaSpec, load_image
@@ -76,7 +81,7 @@ class RapidOCRReader(Model[RapidOCRConfig]):
         import numpy as np
 
         with self._lock:
-            result = self._engine(np.asarray(image.convert("RGB"))[:, :, ::-1])
+            result: Any = self._engine(np.asarray(image.convert("RGB"))[:, :, ::-1])
         texts = list(result.txts or [])
         if not texts:
             return ""
@@ -101,9 +106,25 @@ class RapidOCRReader(Model[RapidOCRConfig]):
                 continue
             start = time.perf_counter()
             try:
-                text = " ".join(t for t in (self.read_text(load_image(img)) for img in images) if t)
-            except Exception as exc:  # noqa: BLE001 - an unreadable image is this sample's error
-                out.append(Response.failed(f"cannot read image: {type(exc).__name__}: {exc}"))
+                text = " ".join(t for t in (self._read_part(request, n, img) for n, img in enumerate(images)) if t)
+            except SampleError as exc:
+                out.append(Response.failed(str(exc)))
                 continue
             out.append(Response(text=text, completion_tokens=len(text.split()), latency_s=time.perf_counter() - start))
         return out
+
+    def _read_part(self, request: Request, n: int, part: Any) -> str:
+        """One image part's text; any failure becomes a :class:`SampleError` naming the sample."""
+        where = f"{request.label()}, image {n}"
+        try:
+            image = load_image(part, where=where)
+        except SampleError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an unreadable image is this sample's error
+            raise SampleError(f"{where}: cannot read image: {type(exc).__name__}: {exc}") from exc
+        try:
+            return self.read_text(image)
+        except Exception as exc:  # noqa: BLE001 - e.g. a size the detector cannot resize
+            raise SampleError(
+                f"{where}: rapidocr failed on this {image.size[0]}x{image.size[1]} image: {type(exc).__name__}: {exc}"
+            ) from exc

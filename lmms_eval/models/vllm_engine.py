@@ -13,7 +13,8 @@ sent as ``temperature=0``; beam search is refused.
 
 ``tensor_parallel_size`` shards one engine over GPUs; ``data_parallel_size`` > 1 starts that many
 independent engine processes, each on its own ``tensor_parallel_size`` GPUs, and splits every
-batch between them.
+batch between them (:mod:`lmms_eval.models.vllm_replicas`: a failed batch leaves nothing queued in
+an engine, and a replica a sample crashed is started again).
 
 vLLM is optional: this module imports without it, and constructing the adapter without it
 raises a one-line :class:`~lmms_eval.api.errors.UsageError`. The conversion functions here are
@@ -30,7 +31,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -42,6 +42,15 @@ from lmms_eval.api.request import Request, Response
 from lmms_eval.media import FrameSampling, MediaSpec, VideoClip, load_audio, load_image, load_video
 from lmms_eval.models.families import GENERIC, ModelFamily, family, family_of_model_type
 from lmms_eval.models.hf.chat import to_hf_chat
+from lmms_eval.models.hf.hub import hub_kwargs
+from lmms_eval.models.vllm_replicas import (  # noqa: F401 - re-exported: the engines' public names
+    Generated,
+    LocalEngine,
+    ReplicaPool,
+    discard_unfinished,
+    output_to_generated,
+    run_engine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -129,33 +138,10 @@ def request_to_vllm_input(
         if traits.video_metadata:
             out["mm_processor_kwargs"] = {"do_sample_frames": False}
     if chat.audios:
-        mm["audio"] = [load_audio(a, spec.audio_rate, where) for a in chat.audios]
+        mm["audio"] = [load_audio(a, spec.audio_rate, f"{where}, audio {n}") for n, a in enumerate(chat.audios)]
     if mm:
         out["multi_modal_data"] = mm
     return out
-
-
-@dataclass
-class Generated:
-    """What one engine returned for one prompt (plain data, so it crosses process boundaries)."""
-
-    text: str
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    finish_reason: str | None = None
-
-
-def output_to_generated(output: Any) -> Generated:
-    """A ``vllm.RequestOutput`` -> :class:`Generated` (first completion)."""
-    first = output.outputs[0]
-    prompt_ids = getattr(output, "prompt_token_ids", None)
-    token_ids = getattr(first, "token_ids", None)
-    return Generated(
-        text=first.text,
-        prompt_tokens=len(prompt_ids) if prompt_ids is not None else None,
-        completion_tokens=len(token_ids) if token_ids is not None else None,
-        finish_reason=getattr(first, "finish_reason", None),
-    )
 
 
 def generated_to_response(gen: Generated, params: GenerationParams, latency_s: float, batch_size: int) -> Response:
@@ -222,118 +208,6 @@ def make_vllm_engine(kwargs: dict[str, Any]) -> Any:
     return vllm.LLM(**kwargs)
 
 
-def run_engine(engine: Any, prompts: list[dict[str, Any]], params: list[dict[str, Any]]) -> list[Generated]:
-    """Generate with a ``vllm.LLM``-like engine; ``params`` are ``SamplingParams`` kwargs per prompt."""
-    try:
-        from vllm import SamplingParams
-    except ImportError:  # test engines take plain dicts
-        sampling = params
-    else:
-        sampling = [SamplingParams(**p) for p in params]
-    outputs = engine.generate(prompts, sampling, use_tqdm=False)
-    return [output_to_generated(o) for o in outputs]
-
-
-def _load_factory(spec: str) -> Callable[[dict[str, Any]], Any]:
-    module, _, attr = spec.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def _replica_main(conn: Any, factory: str, kwargs: dict[str, Any], devices: str | None) -> None:
-    """Body of one data-parallel replica process: build an engine, then serve generate calls."""
-    if devices is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = devices
-    try:
-        engine = _load_factory(factory)(kwargs)
-    except BaseException as exc:  # report start-up failure to the parent
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-        return
-    conn.send(("ready", None))
-    while True:
-        msg = conn.recv()
-        if msg is None:
-            break
-        prompts, params = msg
-        try:
-            conn.send(("ok", run_engine(engine, prompts, params)))
-        except BaseException as exc:
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    conn.close()
-
-
-class ReplicaPool:
-    """``n`` engine processes (spawned), each on its own GPU group; a batch is split in contiguous shards."""
-
-    def __init__(
-        self,
-        n: int,
-        kwargs: dict[str, Any],
-        devices: list[str | None],
-        factory: str = "lmms_eval.models.vllm_engine:make_vllm_engine",
-    ) -> None:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("spawn")
-        self.procs, self.conns = [], []
-        for rank in range(n):
-            parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_replica_main, args=(child, factory, kwargs, devices[rank]), daemon=True)
-            proc.start()
-            self.procs.append(proc)
-            self.conns.append(parent)
-        for rank, conn in enumerate(self.conns):
-            status, detail = conn.recv()
-            if status != "ready":
-                self.close()
-                raise UsageError(f"vllm data-parallel replica {rank} failed to start: {detail}")
-
-    def generate(self, prompts: list[dict[str, Any]], params: list[dict[str, Any]]) -> list[Generated]:
-        n = len(self.conns)
-        size = -(-len(prompts) // n) if prompts else 0
-        shards = [(r, slice(r * size, (r + 1) * size)) for r in range(n)]
-        busy = []
-        for rank, sl in shards:
-            if prompts[sl]:
-                self.conns[rank].send((prompts[sl], params[sl]))
-                busy.append(rank)
-        out: list[Generated] = []
-        errors = []
-        for rank in busy:
-            status, payload = self.conns[rank].recv()
-            if status == "ok":
-                out.extend(payload)
-            else:
-                errors.append(f"replica {rank}: {payload}")
-        if errors:
-            raise RuntimeError("; ".join(errors))
-        return out
-
-    def close(self) -> None:
-        for conn in self.conns:
-            try:
-                conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
-        for proc in self.procs:
-            proc.join(timeout=30)
-            if proc.is_alive():
-                proc.terminate()
-        self.procs, self.conns = [], []
-
-
-class LocalEngine:
-    """One in-process engine."""
-
-    def __init__(self, kwargs: dict[str, Any], factory: str = "lmms_eval.models.vllm_engine:make_vllm_engine") -> None:
-        self.engine = _load_factory(factory)(kwargs)
-
-    def generate(self, prompts: list[dict[str, Any]], params: list[dict[str, Any]]) -> list[Generated]:
-        return run_engine(self.engine, prompts, params)
-
-    def close(self) -> None:
-        self.engine = None
-
-
 # --------------------------------------------------------------------------- adapter
 
 
@@ -380,8 +254,9 @@ class VLLM(Model[VLLMConfig]):
         super().__init__(config)
         cfg = self.config
         self.vllm = require_vllm()
-        self.template = self._load_template(cfg)
-        self.traits = self._family(cfg)
+        hub = hub_kwargs(cfg.pretrained, cfg.revision)  # a hub id neither cached nor reachable fails now, in one line
+        self.template = self._load_template(cfg, hub)
+        self.traits = self._family(cfg, hub)
         kwargs = engine_kwargs(cfg)
         if cfg.data_parallel_size > 1:
             groups = dp_device_groups(
@@ -391,31 +266,31 @@ class VLLM(Model[VLLMConfig]):
         else:
             self.engine = LocalEngine(kwargs)
 
-    def _family(self, cfg: VLLMConfig) -> ModelFamily:
+    def _family(self, cfg: VLLMConfig, hub: dict[str, Any]) -> ModelFamily:
         if cfg.family != "auto":
             return family(cfg.family)
         from transformers import AutoConfig
 
         try:
             hf_config = AutoConfig.from_pretrained(
-                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code, **hub
             )
         except Exception:  # noqa: BLE001 - no readable config: no family traits
             return GENERIC
         return family_of_model_type(getattr(hf_config, "model_type", None))
 
     @staticmethod
-    def _load_template(cfg: VLLMConfig) -> Any:
+    def _load_template(cfg: VLLMConfig, hub: dict[str, Any]) -> Any:
         """The checkpoint's processor (or tokenizer) to render chat templates with."""
         from transformers import AutoProcessor, AutoTokenizer
 
         try:
             proc = AutoProcessor.from_pretrained(
-                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code, **hub
             )
         except Exception:
             proc = AutoTokenizer.from_pretrained(
-                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code, **hub
             )
         if cfg.chat_template:
             text = cfg.chat_template

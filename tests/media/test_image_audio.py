@@ -295,6 +295,11 @@ def test_empty_and_nan_audio(tmp_path: Path) -> None:
     assert empty.stat().st_size > 0  # a valid header, zero samples
     with pytest.raises(SampleError, match=r"doc 1, audio 0: audio .*empty\.wav is empty"):
         load_audio(Audio(path=str(empty)), 16000, where="doc 1, audio 0")
+    one_frame = tmp_path / "one_frame.wav"  # one sample at 48 kHz is none at 16 kHz
+    soundfile.write(one_frame, np.full((1, 1), 0.1, np.float32), 48000)
+    with pytest.raises(SampleError, match=r"one_frame\.wav has no samples at 16000 Hz"):
+        load_audio(Audio(path=str(one_frame)), 16000, where="doc 2, audio 0")
+    assert load_audio(Audio(path=str(one_frame)))[0].shape == (1,)  # at its own rate it is one sample
     nan = tmp_path / "nan.wav"
     data = _sine(300, 16000, 0.1)
     data[10] = np.nan

@@ -36,8 +36,10 @@ LongAudioPolicy = Literal["chunk", "truncate", "error"]
 
 def request_audio(request: Request, rate: int) -> list[np.ndarray]:
     """All audio parts of ``request`` as float32 mono waveforms at ``rate`` Hz (via the media layer;
-    a part that cannot be read, is empty or holds NaN raises :class:`SampleError` naming the sample)."""
-    return [load_audio(part, rate, where=f"{request.label()}, audio {n}")[0] for n, part in enumerate(request.audios())]
+    a part that cannot be read, is empty (also once resampled to ``rate``) or holds NaN raises
+    :class:`SampleError` naming the sample)."""
+    label = request.label()
+    return [load_audio(part, rate, f"{label}, audio {n}")[0] for n, part in enumerate(request.audios())]
 
 
 def reject_other_media(request: Request, model_name: str) -> None:

@@ -14,6 +14,12 @@ model, and implements :meth:`~HFModel.generate` once for every adapter:
    ``generate`` call it ran in (``Response.batch_size``) and its share of that call's time.
 
 The batch itself is ``--batch_size``: the engine hands over that many requests per call.
+
+A call that raises (a processor that refuses one sample's input, an out-of-memory batch) makes
+the engine retry its requests one by one. What such a call may leave behind is undone by
+:meth:`~HFModel.reset` before the next call runs: the tokenizer's padding side is put back and
+the memory the failed batch held (its tensors are freed only once its exception is gone) is
+returned to the GPU, so the retries and every later batch run as in a run without the failure.
 """
 
 from __future__ import annotations
@@ -113,20 +119,23 @@ class HFModel(Model[ConfigT], Generic[ConfigT]):
         self.attn_implementation = resolve_attn_implementation(cfg.attn_implementation, self.device, self.dtype)
         self.processor: Any = None
         self.model: Any = None
+        self._failed = False
+        self._padding_side: str | None = None
 
     # ---- loading --------------------------------------------------------------------------
     def load_processor(self) -> Any:
-        """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings."""
-        from transformers import AutoProcessor
-
+        """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings (the hub
+        check of :func:`load_or_explain` runs before ``transformers`` is even imported)."""
         cfg = self.config
-        return load_or_explain(
-            "processor",
-            cfg.pretrained,
-            lambda: AutoProcessor.from_pretrained(
-                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code
-            ),
-        )
+
+        def load(hub: dict[str, Any]) -> Any:
+            from transformers import AutoProcessor
+
+            return AutoProcessor.from_pretrained(
+                cfg.pretrained, revision=cfg.revision, trust_remote_code=cfg.trust_remote_code, **hub
+            )
+
+        return load_or_explain("processor", cfg.pretrained, load, cfg.revision)
 
     def model_class(self) -> Any:
         """The ``transformers`` class to load."""
@@ -140,7 +149,8 @@ class HFModel(Model[ConfigT], Generic[ConfigT]):
         model = load_or_explain(
             f"model ({getattr(cls, '__name__', cls)})",
             cfg.pretrained,
-            lambda: cls.from_pretrained(cfg.pretrained, **kwargs),
+            lambda hub: cls.from_pretrained(cfg.pretrained, **kwargs, **hub),
+            cfg.revision,
         )
         return place_model(model, cfg.device_map, self.device)
 
@@ -160,8 +170,31 @@ class HFModel(Model[ConfigT], Generic[ConfigT]):
         """One ``generate`` call for jobs of equal parameters and group, one completion each."""
         raise NotImplementedError
 
+    def reset(self) -> None:
+        """Undo what a failed :meth:`generate` call may have left: the tokenizer's padding side as
+        it was before the first call, eval mode, and GPU memory cached for the failed batch."""
+        tokenizer = getattr(self, "tokenizer", None)
+        if tokenizer is not None and self._padding_side is not None:
+            tokenizer.padding_side = self._padding_side
+        if self.model is not None and getattr(self.model, "training", False):
+            self.model.eval()
+        release_memory()
+        self._failed = False
+
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """One response per request, in order (see the module docstring)."""
+        if self._failed:
+            self.reset()
+        tokenizer = getattr(self, "tokenizer", None)
+        if self._padding_side is None and tokenizer is not None:
+            self._padding_side = getattr(tokenizer, "padding_side", None)
+        try:
+            return self._generate(requests)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def _generate(self, requests: Sequence[Request]) -> list[Response]:
         failures: dict[int, str] = {}
         extras: dict[int, dict[str, Any]] = {}
         jobs: list[Job] = []

@@ -5,9 +5,9 @@
 * :func:`resolve_dtype`: bf16 on a GPU that supports it, else fp16; fp32 on CPU.
 * :func:`resolve_attn_implementation`: ``sdpa`` unless asked otherwise; ``flash_attention_2``
   is checked to be usable before any weight is loaded.
-* :func:`pretrained_kwargs`, :func:`load_or_explain` (one clear error line instead of a
-  traceback), :func:`place_model`, :func:`input_device`, :func:`release_memory`,
-  :func:`describe_load`.
+* :func:`pretrained_kwargs`, :func:`load_or_explain` (the hub check of
+  :mod:`lmms_eval.models.hf.hub` first, then one clear error line instead of a traceback),
+  :func:`place_model`, :func:`input_device`, :func:`release_memory`, :func:`describe_load`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from lmms_eval.api.errors import UsageError
+from lmms_eval.models.hf.hub import hub_kwargs, require_hub
 
 if TYPE_CHECKING:
     from lmms_eval.models.hf.base import HFModelConfig
@@ -131,10 +132,24 @@ def pretrained_kwargs(cfg: HFModelConfig, dtype: torch.dtype, attn_implementatio
     return kwargs
 
 
-def load_or_explain(what: str, pretrained: str, loader: Callable[[], Any]) -> Any:
-    """Run ``loader``; turn a missing checkpoint or package into one clear UsageError."""
+def load_or_explain(
+    what: str, pretrained: str, loader: Callable[[dict[str, Any]], Any], revision: str | None = None
+) -> Any:
+    """Run ``loader(hub)``; turn a missing checkpoint or package into one clear UsageError.
+
+    ``hub`` holds the extra ``from_pretrained`` arguments :func:`~lmms_eval.models.hf.hub.hub_kwargs`
+    decides before anything is loaded (a hub id neither cached nor reachable fails here, in one
+    line, within seconds). When a load from the cache misses a file (an interrupted download), the
+    hub is asked once more if it answers.
+    """
+    hub = hub_kwargs(pretrained, revision)
     try:
-        return loader()
+        try:
+            return loader(hub)
+        except OSError:
+            if not hub.get("local_files_only"):
+                raise
+            return loader(require_hub(pretrained, revision, cached=True))
     except (OSError, ValueError, ImportError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise UsageError(

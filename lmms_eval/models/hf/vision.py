@@ -175,7 +175,7 @@ class HFProcessorModel(HFModel[VisionConfigT]):
         where = request.label()
         images = [load_image(p) for p in chat.images]
         clips = [load_video(v, spec.video or self.frame_sampling(), spec.video_backend, where) for v in chat.videos]
-        audios = [load_audio(a, spec.audio_rate, where)[0] for a in chat.audios]
+        audios = [load_audio(a, spec.audio_rate, f"{where}, audio {n}")[0] for n, a in enumerate(chat.audios)]
         extra: dict[str, Any] = {"video_frames": [len(c.indices) for c in clips]} if clips else {}
         self.edit_chat(chat, clips)
         prompt = self.render_prompt(chat)
