@@ -298,7 +298,22 @@ def _dataset_target(path: str, yaml_dir: str, task: str, builders: frozenset[str
         return local
     if path.startswith(("./", "../", ".\\", "..\\")) or os.path.exists(path):
         raise _not_found(task, "dataset_path", path, local)
-    return path  # a hub dataset id
+    return hub_mirror(path) or path  # a hub dataset id
+
+
+HUB_MIRROR_ENV = "LMMS_EVAL_HUB_MIRROR"
+
+
+def hub_mirror(repo_id: str) -> str | None:
+    """The copy of hub dataset ``repo_id`` under a folder of ``$LMMS_EVAL_HUB_MIRROR`` (``os.pathsep``
+    separated), laid out as the hub repository (``<folder>/<org>/<name>/`` with its README and
+    data files), or None. ``datasets`` loads it exactly as it loads the hub copy (configs, splits
+    and features from the same files), so an air-gapped machine or a test fixture runs the same code."""
+    for root in filter(None, os.environ.get(HUB_MIRROR_ENV, "").split(os.pathsep)):
+        candidate = os.path.join(os.path.expanduser(root), *repo_id.split("/"))
+        if os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def _relative_to(data_files: Any, yaml_dir: str, task: str, strict: bool = True) -> Any:

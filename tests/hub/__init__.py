@@ -1,0 +1,1 @@
+"""Fixture builders in the exact hub schema of each benchmark (one module per benchmark)."""
