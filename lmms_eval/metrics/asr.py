@@ -8,6 +8,12 @@ Utterance-mean metrics (``wer_utt_mean``, ``wer_whisper_utt_mean``): per-sample 
 one utterance's WER in percent and the aggregation is their mean. An utterance whose
 reference is empty after normalisation scores 0 if the hypothesis is empty too, else 100.
 
+``wer_open_asr`` is the Open ASR Leaderboard's rule (huggingface/open_asr_leaderboard,
+``normalizer/data_utils.py`` and ``transformers/run_eval.py``): references and predictions go
+through the English normaliser; a sample whose normalised reference is empty or reads "ignore
+time segment in scoring" is left out of the corpus (the leaderboard filters it before
+inference); WER = 100 * total edits / total reference words.
+
 Normalisers: ``basic`` (lower-case, punctuation except apostrophes removed, whitespace
 collapsed) and ``whisper`` (the Whisper English normaliser from the ``whisper-normalizer``
 package: spelling standardisation, number words to digits, fillers removed, ...).
@@ -101,6 +107,19 @@ def cer(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
 def wer_whisper(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     """Corpus word error rate (%) after the Whisper English normaliser (the Open ASR Leaderboard's)."""
     return edit_counts(normalize_whisper_english(reference), normalize_whisper_english(prediction))
+
+
+IGNORED_REFERENCE = "ignore time segment in scoring"
+
+
+@register_metric("wer_open_asr", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
+def wer_open_asr(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
+    """Corpus WER (%) as the Open ASR Leaderboard scores it: Whisper English normaliser; samples whose
+    normalised reference is empty or "ignore time segment in scoring" count for nothing."""
+    ref = normalize_whisper_english(reference)
+    if not ref.strip() or ref.strip() == IGNORED_REFERENCE:
+        return {"errors": 0.0, "words": 0.0}
+    return edit_counts(ref, normalize_whisper_english(prediction))
 
 
 @register_metric("cer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
