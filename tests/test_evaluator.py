@@ -207,3 +207,25 @@ def test_media_are_decoded_ahead_and_a_corrupt_video_fails_alone(toy_tasks: Path
     assert model.decoded_before == [True] * 5  # the broken one never reached the model; the others came decoded
     lines = [json.loads(x) for x in (Path(outcome.run_dir) / "samples_vids.jsonl").read_text().splitlines()]
     assert sorted(r["usage"]["batch_size"] for r in lines if r["status"] == "ok") == [1, 2, 2, 2, 2]
+
+
+def test_group_report_function_adds_values_computed_from_its_members(toy_tasks: Path, tmp_path: Path) -> None:
+    (toy_tasks / "report.py").write_text(
+        "def gap(members):\n"
+        "    word, upper = members['say_word'], members['say_upper']\n"
+        "    return {'em_gap': word['exact_match,none'] - upper['exact_match,none'], 'n_members': len(members)}\n"
+        "def broken(members):\n"
+        "    raise KeyError('no such metric')\n"
+    )
+    (toy_tasks / "gap_group.yaml").write_text(
+        "group: gap_group\ntask: [say_word, say_upper]\nreport: !function report.gap\n"
+    )
+    (toy_tasks / "broken_group.yaml").write_text(
+        "group: broken_group\ntask: [say_word]\nreport: !function report.broken\n"
+    )
+    outcome = run(toy_tasks, tmp_path / "out", tasks=["gap_group", "broken_group"])
+    res = outcome.results["results"]
+    assert res["gap_group"]["em_gap,report"] == pytest.approx(0.0)
+    assert res["gap_group"]["n_members,report"] == 2
+    assert "say_word" in res and not any(k.endswith(",report") for k in res["broken_group"])
+    assert outcome.exit_code == 0

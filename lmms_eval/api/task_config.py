@@ -126,6 +126,9 @@ class GroupConfig(BaseModel):
     group_alias: str | None = None
     task: list[str]
     aggregate_metric_list: list[GroupMetric] = Field(default_factory=list)
+    report: Callable[..., Any] | None = None
+    """``!function module.fn``: called with ``{member: its results entry}``; returns ``{name: number}``,
+    reported as the group's ``"name,report"`` values (e.g. long-form minus chunked WER)."""
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

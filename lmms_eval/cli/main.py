@@ -288,7 +288,7 @@ def cmd_validate(argv: Sequence[str]) -> int:
     from lmms_eval.api.task_config import GroupConfig, validate_config
     from lmms_eval.tasks.index import BUILTIN_TASK_DIR
     from lmms_eval.tasks.task import Task
-    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes, register_task_roots
+    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes, register_task_roots, resolve_functions
 
     register_task_roots([BUILTIN_TASK_DIR, *(os.path.abspath(d) for d in args.include_path or [])])
 
@@ -297,7 +297,7 @@ def cmd_validate(argv: Sequence[str]) -> int:
         try:
             raw = load_yaml_with_includes(path)
             if "group" in raw and isinstance(raw.get("task"), list):
-                validate_config(GroupConfig, raw, path)
+                validate_config(GroupConfig, resolve_functions(raw), path)
                 print(f"ok      {path} (group {raw['group']!r})")
                 continue
             task = Task.from_yaml(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from lmms_eval.tasks.task import Task
 
 MAX_ERROR_EXAMPLES = 5
+
+
+log = logging.getLogger("lmms_eval")
 
 
 def tally_records(task: Task, records: Iterable[SampleRecord]) -> TaskTally:
@@ -79,8 +83,24 @@ def group_results(
             ]
             entry[key] = _clean(weighted_mean(values, weights))
             entry[f"{spec.metric}_stderr,{filt}"] = _clean(weighted_mean_stderr(stderrs, weights))
+    if group.report is not None:
+        entry.update(group_report(name, group.report, {m: results[m] for m in members}))
     entry["n_samples"] = sum(sizes.get(m, 0) for m in members)
     return entry
+
+
+def group_report(name: str, report: Any, members: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A group's ``report:`` function applied to its members' result entries: each returned
+    ``name -> number`` becomes the group's ``"name,report"`` value (a failing report is logged
+    and left out; it never loses the run's results)."""
+    try:
+        values = report(members)
+    except Exception as exc:  # noqa: BLE001 - a report is a summary; the members' results stand
+        log.warning(
+            "group %r: report %s failed: %s: %s", name, getattr(report, "__name__", report), type(exc).__name__, exc
+        )
+        return {}
+    return {f"{key},report": _clean(float(value)) if value is not None else None for key, value in values.items()}
 
 
 def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str, TaskTally]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ def load_selection(
     from lmms_eval.api.task_config import GroupConfig, validate_config
     from lmms_eval.tasks.index import TaskIndex
     from lmms_eval.tasks.task import Task
-    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes
+    from lmms_eval.tasks.yaml_loader import load_yaml_with_includes, resolve_functions
 
     index = index or TaskIndex.load(include_paths)
     selection = TaskSelection(requested=index.expand(names))
@@ -42,7 +42,7 @@ def load_selection(
             if name in selection.groups:
                 return
             path = index.groups[name]["yaml"]
-            group = validate_config(GroupConfig, load_yaml_with_includes(path), path)
+            group = validate_config(GroupConfig, resolve_functions(load_yaml_with_includes(path)), path)
             selection.groups[name] = group
             selection.group_members[name] = index.expand(group.task)
             for member in selection.group_members[name]:
