@@ -42,6 +42,9 @@ def test_scores_and_weighted_group_by_hand(toy_tasks: Path, tmp_path: Path) -> N
     assert outcome.results["n-samples"]["say_word"] == {"original": 12, "effective": 12}
     assert outcome.results["versions"]["say_word"] == 2
     assert outcome.results["group_subtasks"] == {"toy_group": ["say_word", "say_upper"]}
+    # a group's metric keeps its members' direction and scale (the table shows them)
+    assert outcome.results["higher_is_better"]["toy_group"] == {"exact_match": True}
+    assert outcome.results["units"]["toy_group"] == {"exact_match": "0-1"}
     assert (Path(outcome.run_dir) / "results.json").exists()
     lines = (Path(outcome.run_dir) / "samples_say_word.jsonl").read_text().splitlines()
     record = next(r for r in map(json.loads, lines) if r["doc_id"] == "q0")

@@ -119,10 +119,14 @@ def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str
         if tally.n_errors:
             errors[name] = {"count": tally.n_errors, "examples": tally.error_examples(MAX_ERROR_EXAMPLES)}
         n_samples[name] = {"original": len(task.source), "effective": len(task.doc_ids(cfg.limit, cfg.offset))}
+    units: dict[str, dict[str, str]] = {
+        n: {m: metric_unit(t, m) for m in higher[n]} for n, t in selection.tasks.items()
+    }
     group_order = _groups_bottom_up(selection)
     for name in group_order:
         results[name] = group_results(name, selection, results, sizes)
         sizes[name] = results[name]["n_samples"]
+        higher[name], units[name] = _group_metric_traits(results[name], selection.group_members[name], higher, units)
     ordered = {n: results[n] for n in list(selection.tasks) + group_order}
     env = environment()
     return {
@@ -136,7 +140,7 @@ def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str
         },
         "n-samples": n_samples,
         "higher_is_better": higher,
-        "units": {n: {m: metric_unit(t, m) for m in higher[n]} for n, t in selection.tasks.items()},
+        "units": units,
         "errors": errors,
         "usage": usage,
         "config": {
@@ -155,6 +159,25 @@ def build_results(selection: TaskSelection, cfg: RunConfig, tallies: Mapping[str
         "git_hash": env["git_hash"],
         "environment": {k: v for k, v in env.items() if k != "git_hash"},
     }
+
+
+def _group_metric_traits(
+    entry: dict[str, Any], members: list[str], higher: dict[str, dict[str, bool]], units: dict[str, dict[str, str]]
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """A group's higher_is_better and unit per aggregated metric: those of its members' metric
+    (a report value has neither)."""
+    group_higher: dict[str, bool] = {}
+    group_units: dict[str, str] = {}
+    for key in entry:
+        if "," not in key or "_stderr," in key or key.endswith(",report"):
+            continue
+        metric = key.split(",", 1)[0]
+        for member in members:
+            if metric in higher.get(member, {}):
+                group_higher[metric] = higher[member][metric]
+                group_units[metric] = units.get(member, {}).get(metric, "")
+                break
+    return group_higher, group_units
 
 
 def metric_unit(task: Task, metric: str) -> str:
