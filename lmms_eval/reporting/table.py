@@ -30,7 +30,10 @@ def results_table(results: dict[str, Any]) -> str:
                 continue
             metric, filt = key.split(",", 1)
             stderr = values.get(f"{metric}_stderr,{filt}", math.nan)
-            arrow = "↑" if hib.get(name, {}).get(metric, True) else "↓"
+            if filt == "report":  # a group's report value: no direction is declared
+                arrow = ""
+            else:
+                arrow = "↑" if hib.get(name, {}).get(metric, True) else "↓"
             unit = units.get(name, {}).get(metric, "")
             label = f"{metric} ({unit})" if unit else metric
             rows.append(

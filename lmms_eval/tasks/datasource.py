@@ -263,6 +263,8 @@ def _open_hf(path: str, name: str | None, split: str, kwargs: dict[str, Any], ya
     if strict and isinstance(load_kwargs.get("data_dir"), str):
         load_kwargs["data_dir"] = resolve_data_path(load_kwargs["data_dir"], yaml_dir, task, "data_dir")
     target = _dataset_target(path, yaml_dir, task, builders)
+    if os.path.isdir(target) and "cache_dir" not in load_kwargs:
+        load_kwargs["cache_dir"] = local_cache_dir(target, datasets)
     try:
         dataset = datasets.load_dataset(target, name, split=split, **load_kwargs)
     except Exception as exc:  # noqa: BLE001 - datasets raises many types; one line for the user
@@ -273,6 +275,23 @@ def _open_hf(path: str, name: str | None, split: str, kwargs: dict[str, Any], ya
         ) from None
     info = {"revision_resolved": getattr(getattr(dataset, "info", None), "version", None) and str(dataset.info.version)}
     return HFSource(dataset, info)
+
+
+def local_cache_dir(folder: str, datasets: Any) -> str:
+    """A ``datasets`` cache folder of its own for a local dataset folder (a hub mirror, a fixture).
+
+    ``datasets`` keys its cache of a local folder by the dataset's name and its files' relative
+    paths, so two folders ``a/org/set`` and ``b/org/set`` with same-sized files share an entry and
+    the second load returns the first one's rows. Keying by the folder's absolute path and its
+    files' sizes and modification times keeps each copy, and each edit of it, apart.
+    """
+    digest = hashlib.sha256(os.path.abspath(folder).encode())
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            st = os.stat(os.path.join(root, name))
+            digest.update(f"{os.path.relpath(os.path.join(root, name), folder)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return os.path.join(str(datasets.config.HF_DATASETS_CACHE), "lmms_eval_local", digest.hexdigest()[:16])
 
 
 def _packaged_builders(datasets: Any) -> frozenset[str]:

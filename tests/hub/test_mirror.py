@@ -38,3 +38,17 @@ def test_hub_id_loads_from_the_mirror(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_flite_speech_is_deterministic_16k() -> None:
     a, b = speak("hello world"), speak("hello world")
     assert a.dtype == np.float32 and np.array_equal(a, b) and 0.5 < len(a) / 16000 < 3
+
+
+def test_two_mirrors_of_one_repo_never_share_a_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """datasets alone keys a local folder's cache by name and relative file paths: a/org/set and
+    b/org/set with same-sized files would load the same rows."""
+    features = {"default": datasets.Features({"text": datasets.Value("string")})}
+    for name in ("a", "b"):
+        rows = [{"text": f"{name.upper()}1"}, {"text": f"{name.upper()}2"}]
+        write_hub_dataset(tmp_path / name, "org/set", {"default": {"test": rows}}, features)
+    loaded = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(tmp_path / name))
+        loaded.append([row["text"] for row in open_split("org/set", None, "test", {}, str(tmp_path), "t").rows([0, 1])])
+    assert loaded == [["A1", "A2"], ["B1", "B2"]]
