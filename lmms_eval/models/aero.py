@@ -4,18 +4,34 @@ Aero is a Qwen2.5-1.5B language model with a Whisper-style audio encoder. Its ch
 its own modelling and processor code, so it loads through ``AutoModelForCausalLM`` and
 ``AutoProcessor`` with ``trust_remote_code=True`` (the default here).
 
+The real interface (``AeroProcessor`` in the checkpoint's remote code, checked against
+EvolvingLMMs-Lab/lmms-engine ``src/lmms_engine/models/aero/processing_aero.py`` @7bb1e6d and
+EvolvingLMMs-Lab/Aero-1 ``aero_timestamp_asr/transcribe.py`` @de72158): the processor takes the
+clips as ``audios=`` with ``sampling_rate=16000``; its Whisper feature extractor sits at
+``processor.audio_processor`` (not ``feature_extractor``) and pads *or cuts* every clip to 30 s
+(``padding="max_length"``), so a clip longer than 30 s would lose its end silently. Each clip
+fills one ``<|AUDIO|>`` placeholder, which the processor expands to
+``((frames - 1) // 2 + 1 - 2) // 2 + 1`` audio tokens (750 for a full 30 s chunk). The chat
+template writes ``<|AUDIO|>\n`` for every content entry with an ``audio``/``audio_url`` key and a
+default ``You are a helpful assistant.`` system turn. Generation ends at ``<|im_end|>`` and pads
+with ``<|endoftext|>``; the authors' own transcription example uses ``max_new_tokens=4096``.
+
 Long audio, as the model card describes: Aero reads continuous audio of up to 15 minutes in one
-prompt. The waveform (16 kHz) is cut into consecutive 30 s chunks (``chunk_seconds``); every
-chunk becomes one audio placeholder of the chat template, in place of the request's audio part,
-and the processor receives the list of chunks in placeholder order, so the language model sees
-the whole recording at once. A trailing piece shorter than 50 ms (too short to hold a word or
-to give the encoder one frame) is dropped and recorded as ``extra["dropped_tail_s"]``.
+prompt. The waveform (16 kHz) is cut into consecutive 30 s chunks (``chunk_seconds``, 480,000
+samples, as the authors' ``split_audio``); every chunk becomes one audio placeholder of the chat
+template, in place of the request's audio part, and the processor receives the list of chunks in
+placeholder order, so the language model sees the whole recording at once. A trailing piece
+shorter than 50 ms (at most one audio token by the formula above, none below 3 frames =
+20 ms, which misaligns placeholders and features) is dropped and recorded as
+``extra["dropped_tail_s"]``. Every response records ``extra["audio_seconds"]`` (decoded
+duration), ``extra["audio_chunks"]`` and ``extra["long_audio_policy"]`` (``whole`` when the
+recording fits in one prompt).
 
 Audio longer than ``max_audio_seconds`` (900 s by default) is handled by the explicit
-``long_audio`` argument: ``chunk`` (default) splits it into equal windows of at most
-``max_audio_seconds``, answers each with the same prompt and joins the answers in order
-(``extra["audio_windows"]``); ``truncate`` keeps the first ``max_audio_seconds``
-(``extra["truncated_audio_s"]``); ``error`` fails the sample.
+``long_audio`` argument, recorded as ``extra["long_audio_policy"]``: ``chunk`` (default) splits it
+into equal windows of at most ``max_audio_seconds``, answers each with the same prompt and joins
+the answers in order (``extra["audio_windows"]``); ``truncate`` keeps the first
+``max_audio_seconds`` (``extra["truncated_audio_s"]``); ``error`` fails the sample.
 
 Batching: all requests of a batch are processed in one ``generate`` call with left padding; a
 request whose audio cannot be read gets ``Response.error`` and the others keep their own
@@ -102,4 +118,6 @@ class Aero(ChatAudioModel[AeroConfig]):
         if dropped:
             extra["dropped_tail_s"] = round(dropped, 4)
         extra["audio_chunks"] = sum(len(p.clips) for p in prompts)
+        if "long_audio_policy" not in extra and len(windows) == 1:
+            extra["long_audio_policy"] = "whole"  # every sample of the audio is in the one prompt
         return self.jobs_of(index, request, prompts), extra

@@ -18,6 +18,9 @@ Long audio: Qwen2-Audio's encoder sees at most 30 s (its feature extractor pads/
   how much was cut.
 * ``error``: the sample fails with a message naming it.
 
+Every response records the decoded duration (``extra["audio_seconds"]``) and, when the policy
+acted, ``extra["long_audio_policy"]``.
+
 Example: ``lmms-eval --model qwen2_audio --model_args pretrained=Qwen/Qwen2-Audio-7B-Instruct --batch_size 8``
 """
 
@@ -74,7 +77,7 @@ class Qwen2Audio(ChatAudioModel[Qwen2AudioConfig]):
                 )
                 waves[n] = pieces[0]
                 cut += info["truncated_audio_s"]
-            extra["truncated_audio_s"] = round(cut, 3)
+            extra.update(truncated_audio_s=round(cut, 3), long_audio_policy="truncate")
         conversation = chat_conversation(request.messages, lambda n: [{"type": "audio", "audio_url": f"audio_{n}"}])
         prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
         return self.jobs_of(index, request, [AudioPrompt(prompt, clips) for clips in windows]), extra

@@ -9,7 +9,9 @@ log-mel features without truncation and decoded with transformers' long-form seq
 algorithm (``WhisperForConditionalGeneration.generate`` with an attention mask over the
 un-truncated features): the decoder runs on consecutive 30 s windows, each window starting
 where the previous one's last predicted timestamp ended, and the windows' tokens are joined.
-Long-form decoding always predicts timestamps (the seek rule needs them). Clips of up to 30 s
+Long-form decoding always predicts timestamps (the seek rule needs them). Responses record
+``extra["audio_seconds"]`` (decoded duration) and, for long clips, ``long_audio_policy:
+"sequential"``, ``covered_s`` (end of the last segment) and ``n_segments``. Clips of up to 30 s
 use ordinary short-form decoding. Short and long clips are never mixed in one ``generate``
 call, and features are computed per clip, so a clip's transcript does not depend on what it is
 batched with.
@@ -211,8 +213,9 @@ class Whisper(HFModel[WhisperArgs]):
     ) -> Completion:
         tokens = [int(t) for seg in segments for t in seg["tokens"].tolist()]
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
-        extra: dict[str, Any] = {"audio_s": round(clip.seconds, 3), "long_form": clip.long}
+        extra: dict[str, Any] = {"audio_seconds": round(clip.seconds, 3), "long_form": clip.long}
         if clip.long:
+            extra["long_audio_policy"] = "sequential"
             extra["covered_s"] = round(max((float(s["end"]) for s in segments), default=0.0), 2)
             extra["n_segments"] = len(segments)
         if self.config.return_timestamps:

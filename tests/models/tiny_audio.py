@@ -10,8 +10,10 @@ their real ``from_pretrained`` path:
   ``config.json``/``processor_config.json`` carry an ``auto_map`` to a local
   ``aero_stand_in.py``, so the ``aero`` adapter's ``AutoModelForCausalLM``/``AutoProcessor``
   loading with ``trust_remote_code=True`` runs for real. The stand-in processor takes the clips
-  as ``audios=`` like Aero's own processor. It is NOT Aero's architecture or code (which cannot
-  be downloaded here); it exercises the adapter's loading, chunking, batching and alignment.
+  as ``audios=`` and exposes ``audio_processor`` like Aero's own processor, and with
+  ``aero_template=True`` uses Aero's chat template (docs/models.md lists what still differs).
+  It is NOT Aero's architecture or code (which cannot be downloaded here); it exercises the
+  adapter's loading, chunking, batching and alignment.
 * :func:`build_tiny_whisper`: ``WhisperForConditionalGeneration`` with a Whisper-layout
   vocabulary (task special tokens and the 1501 timestamp tokens at the end of the vocab) and a
   fresh multilingual ``GenerationConfig`` (lang_to_id, task_to_id, no_timestamps_token_id ...).
@@ -162,7 +164,7 @@ def build_tiny_qwen2_audio(root: Path | None = None) -> str:
 
 
 AERO_STAND_IN_CODE = '''"""Test stand-in for Aero's remote code: the tiny Qwen2-Audio model and a processor that,
-like Aero's, takes its clips as ``audios=``."""
+like Aero's, takes its clips as ``audios=`` and exposes its feature extractor as ``audio_processor``."""
 from transformers import Qwen2AudioForConditionalGeneration, Qwen2AudioProcessor
 
 
@@ -171,16 +173,44 @@ class AeroStandInForCausalLM(Qwen2AudioForConditionalGeneration):
 
 
 class AeroStandInProcessor(Qwen2AudioProcessor):
+    @property
+    def audio_processor(self):
+        return self.feature_extractor
+
     def __call__(self, text=None, audios=None, sampling_rate=None, **kwargs):
         return super().__call__(text=text, audio=audios, sampling_rate=sampling_rate, **kwargs)
 '''
 
+# Aero's own default chat template (AeroProcessor.default_chat_template): a default system turn,
+# ``<|AUDIO|>`` + newline for every content entry with an ``audio``/``audio_url`` key, text as is.
+AERO_CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{% if loop.first and message['role'] != 'system' %}"
+    "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+    "{% endif %}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}<|im_end|>\n"
+    "{% else %}"
+    "{% for part in message['content'] %}"
+    "{% if 'audio' in part or 'audio_url' in part %}<|AUDIO|>\n"
+    "{% elif 'text' in part %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}<|im_end|>\n"
+    "{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
 
 @functools.cache
-def build_aero_stand_in(root: Path | None = None) -> str:
-    out = (root or tiny_root()) / "tiny-aero-stand-in"
+def build_aero_stand_in(root: Path | None = None, aero_template: bool = False) -> str:
+    """The Aero stand-in checkpoint. ``aero_template=True`` gives it Aero's own chat template
+    (``<|AUDIO|>\\n`` per clip); the default keeps Qwen2-Audio's (``Audio N: <|audio_bos|>...``),
+    which older tests' token arithmetic relies on."""
+    out = (root or tiny_root()) / ("tiny-aero-stand-in" + ("-aero-template" if aero_template else ""))
     out.mkdir(parents=True, exist_ok=True)
     _write_qwen2_audio(out, seed=1)
+    if aero_template:
+        (out / "chat_template.jinja").write_text(AERO_CHAT_TEMPLATE, encoding="utf-8")
     (out / "aero_stand_in.py").write_text(AERO_STAND_IN_CODE, encoding="utf-8")
     config = json.loads((out / "config.json").read_text())
     config["auto_map"] = {"AutoModelForCausalLM": "aero_stand_in.AeroStandInForCausalLM"}

@@ -4,7 +4,10 @@ Audio is decoded, mixed to mono and resampled to the feature extractor's rate by
 :mod:`lmms_eval.media` (soxr, the one resampler of the project). What lives here:
 
 * long audio: :func:`split_even`, :func:`split_fixed`, :func:`apply_long_audio_policy` (the
-  explicit ``long_audio`` argument: ``chunk`` / ``truncate`` / ``error``);
+  explicit ``long_audio`` argument: ``chunk`` / ``truncate`` / ``error``). Audio is never cut
+  silently: every response records ``extra["audio_seconds"]`` (the decoded duration of all its
+  audio parts) and, when a clip was longer than the model takes, ``extra["long_audio_policy"]``
+  with what the policy did (``audio_windows`` or ``truncated_audio_s``);
 * :class:`ChatAudioModel`, the base of adapters whose processor takes chat-template text with
   audio placeholders plus a list of clips. Each request becomes one job per audio window, all
   batched through :class:`~lmms_eval.models.hf.base.HFModel`'s one batching path.
@@ -123,6 +126,16 @@ def check_no_placeholder_text(request: Request, placeholders: Sequence[str]) -> 
                 )
 
 
+def audio_feature_extractor(processor: Any) -> Any:
+    """The processor's audio feature extractor: ``feature_extractor`` (transformers' own audio
+    processors) or ``audio_processor`` (Aero's remote-code ``AeroProcessor``); None if neither."""
+    for attr in ("feature_extractor", "audio_processor"):
+        extractor = getattr(processor, attr, None)
+        if extractor is not None:
+            return extractor
+    return None
+
+
 def processor_audio_keyword(processor: Any) -> str:
     """``"audios"`` for processors whose ``__call__`` names it so (Aero's remote code), else ``"audio"``."""
     try:
@@ -176,7 +189,7 @@ class ChatAudioModel(HFModel[AudioConfigT]):
             )
         tokenizer.padding_side = "left"
         self.tokenizer = tokenizer
-        extractor = getattr(self.processor, "feature_extractor", None)
+        extractor = audio_feature_extractor(self.processor)
         self.rate = int(getattr(extractor, "sampling_rate", 16000))
         encoder_seconds = getattr(extractor, "n_samples", 30 * self.rate) / self.rate
         if cfg.chunk_seconds > encoder_seconds:
@@ -201,10 +214,12 @@ class ChatAudioModel(HFModel[AudioConfigT]):
         return MediaSpec(audio=True, audio_rate=self.rate)
 
     def read_request(self, request: Request) -> tuple[list[np.ndarray], dict[str, Any]]:
-        """Check the request and load its audio: (waveforms at the model's rate, extra)."""
+        """Check the request and load its audio: (waveforms at the model's rate, extra with the
+        total decoded duration as ``audio_seconds``)."""
         reject_other_media(request, self.name)
         check_no_placeholder_text(request, self._placeholders)
-        return request_audio(request, self.rate), {}
+        waves = request_audio(request, self.rate)
+        return waves, {"audio_seconds": round(sum(len(w) for w in waves) / self.rate, 3)}
 
     def split_long(
         self, request: Request, waves: list[np.ndarray], limit_seconds: float, extra: dict[str, Any]
@@ -219,7 +234,7 @@ class ChatAudioModel(HFModel[AudioConfigT]):
             pieces, info = apply_long_audio_policy(
                 waves[0], self.rate, limit_seconds, self.config.long_audio, request.label(), self.name
             )
-            extra.update(info)
+            extra.update(info, long_audio_policy=self.config.long_audio)
             return [[p] for p in pieces], []
         return [waves], too_long
 
