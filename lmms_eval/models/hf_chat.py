@@ -7,6 +7,14 @@ the checkpoint's config is used; name any ``transformers`` class (``model_class=
 AutoModelForSpeechSeq2Seq``) to override. Images, videos and audio go to the processor as
 content parts in order; what a given checkpoint accepts is up to its processor.
 
+Long audio: the processor's feature extractor (Whisper-style: Qwen2-Audio, Voxtral, ...) pads or
+cuts every clip to its window (30 s), so a longer clip follows the explicit ``long_audio``
+argument: ``error`` (default: that sample's error record, naming its duration and the limit),
+``truncate`` (the first window only; ``extra["truncated_audio_s"]``) or ``chunk`` (a single clip in
+equal windows, each answered with the same prompt and joined with a space;
+``extra["audio_windows"]``). Every response with audio records ``extra["audio_seconds"]`` and, when
+the policy acted, ``extra["long_audio_policy"]``.
+
 Example: ``--model hf_chat --model_args pretrained=HuggingFaceTB/SmolVLM2-2.2B-Instruct --batch_size 8``
 """
 
@@ -16,6 +24,7 @@ from typing import Any, ClassVar
 
 from lmms_eval.api.errors import UsageError
 from lmms_eval.api.model import ModelConfig
+from lmms_eval.models.hf.audio import LongAudioPolicy
 from lmms_eval.models.hf.hub import hub_kwargs
 from lmms_eval.models.hf.vision import HFConfig, HFProcessorModel
 
@@ -26,6 +35,8 @@ class HFChatConfig(HFConfig):
     """Model args of :class:`HFChat`."""
 
     model_class: str = "auto"
+    long_audio: LongAudioPolicy = "error"
+    """A clip longer than the processor's feature-extractor window: error, truncate or chunk."""
 
 
 def pick_model_class(config: Any, trust_remote_code: bool = False) -> Any:
@@ -64,8 +75,13 @@ class HFChat(HFProcessorModel[HFChatConfig]):
             kind for attr, kind in PROCESSOR_PARTS.items() if getattr(self.processor, attr, None) is not None
         }
 
+    def long_audio_policy(self) -> LongAudioPolicy:
+        return self.config.long_audio
+
     def describe(self) -> dict[str, Any]:
         out = super().describe()
+        if "audio" in getattr(self, "accepts", ()):
+            out["resolved"]["audio_limit_s"] = self.audio_limit_seconds()
         out["resolved"]["accepts"] = sorted(getattr(self, "accepts", ()))
         return out
 

@@ -20,6 +20,11 @@ return it), ``seed``, penalties; ``top_k``, ``min_p`` and ``repetition_penalty``
 with a one-line error. Videos are sampled by the media layer (``max_frames``, ``fps``) into the
 same frames every adapter gets, decoded ahead of the calls by the engine's worker pool.
 
+Audio is never cut on our side: each audio file goes whole and the server decides what its model
+hears. Every response of a request with audio records ``extra["audio_seconds"]`` (all its audio
+parts, read from the file headers without decoding; absent when a header cannot be read) and
+``extra["long_audio_policy"] = "server"``.
+
 Requests of a batch run concurrently (at most ``max_concurrency`` in flight); 429/5xx/timeouts/
 connection errors are retried with exponential backoff; a request that still fails returns a
 ``Response`` with ``error`` set (never an answer). Token counts and latency come back per response.
@@ -42,7 +47,7 @@ from lmms_eval.clients.endpoint import EndpointConfig
 from lmms_eval.clients.loop import LoopThread
 from lmms_eval.clients.media import to_openai_messages
 from lmms_eval.clients.openai_chat import AsyncChatClient, ChatResult, UsageMeter
-from lmms_eval.media import FrameSampling, MediaSpec
+from lmms_eval.media import FrameSampling, MediaSpec, audio_seconds
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +122,30 @@ class OpenAICompat(Model[OpenAICompatConfig]):
             extra=extra,
         )
 
+    @staticmethod
+    def audio_extra(request: Request) -> dict[str, Any]:
+        """What the record keeps about the request's audio: its duration (from the file headers)
+        and that the whole file went to the server (``long_audio_policy: server``)."""
+        parts = request.audios()
+        if not parts:
+            return {}
+        extra: dict[str, Any] = {"long_audio_policy": "server"}
+        seconds = [audio_seconds(p) for p in parts]
+        if all(s is not None for s in seconds):
+            extra["audio_seconds"] = round(sum(s for s in seconds if s is not None), 3)
+        return extra
+
     async def _one(self, request: Request, batch_size: int) -> Response:
+        response = await self._answer(request, batch_size)
+        try:
+            audio = self.audio_extra(request)
+        except Exception:  # noqa: BLE001 - a duration estimate never fails a sample
+            audio = {}
+        if audio:
+            response.extra = {**audio, **response.extra}
+        return response
+
+    async def _answer(self, request: Request, batch_size: int) -> Response:
         try:
             messages, params = await asyncio.to_thread(self.build_call, request)
         except LmmsEvalError:

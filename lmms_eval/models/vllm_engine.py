@@ -11,6 +11,16 @@ family's traits (:mod:`lmms_eval.models.families`, from the checkpoint's ``model
 Generation parameters map through ``GenerationParams.to_vllm``: greedy unless asked otherwise,
 sent as ``temperature=0``; beam search is refused.
 
+Long audio is never cut silently: vLLM's processors for Whisper-style audio encoders
+(Qwen2-Audio, Qwen2.5-Omni, Whisper, ...) pad or cut every clip to the feature extractor's window
+(``n_samples`` / ``sampling_rate``: 30 s), so that window, read from the checkpoint's processor
+(or the ``max_audio_seconds`` model arg), is the longest clip sent. Every response with audio
+records ``extra["audio_seconds"]`` (decoded duration of all its clips); a longer clip gets the
+explicit ``long_audio`` policy, recorded as ``extra["long_audio_policy"]``: ``error`` (default:
+that sample's error record, naming its duration and the limit), ``truncate`` (the first
+``max_audio_seconds`` only; ``extra["truncated_audio_s"]``) or ``chunk`` (single-clip prompts: equal
+windows answered separately and joined with a space; ``extra["audio_windows"]``).
+
 ``tensor_parallel_size`` shards one engine over GPUs; ``data_parallel_size`` > 1 starts that many
 independent engine processes, each on its own ``tensor_parallel_size`` GPUs, and splits every
 batch between them (:mod:`lmms_eval.models.vllm_replicas`: a failed batch leaves nothing queued in
@@ -28,11 +38,13 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import Field
 
 from lmms_eval.api.errors import SampleError, UsageError
@@ -55,6 +67,8 @@ from lmms_eval.models.vllm_replicas import (  # noqa: F401 - re-exported: the en
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "vllm is not installed: pip install 'lmms_eval[vllm]'"
+
+LongAudio = Literal["error", "truncate", "chunk"]
 
 
 def require_vllm() -> Any:
@@ -109,6 +123,75 @@ def vllm_media_spec(cfg: VLLMConfig, traits: ModelFamily, processor: Any) -> Med
     )
 
 
+def audio_limit_seconds(processor: Any) -> float | None:
+    """The longest clip the checkpoint's audio encoder takes, from its processor's feature extractor.
+
+    Whisper-style extractors (Qwen2-Audio, Qwen2.5-Omni, Whisper) pad or cut every clip to
+    ``n_samples`` samples (``chunk_length`` seconds, 30): that is the limit. None when the
+    processor has no such extractor (nothing known; the engine's processor decides).
+    """
+    extractor = next(
+        (e for e in (getattr(processor, a, None) for a in ("feature_extractor", "audio_processor")) if e is not None),
+        None,
+    )
+    if extractor is None:
+        return None
+    rate = getattr(extractor, "sampling_rate", None)
+    samples = getattr(extractor, "n_samples", None)
+    if isinstance(samples, int) and samples > 0 and rate:
+        return samples / float(rate)
+    chunk = getattr(extractor, "chunk_length", None)
+    return float(chunk) if isinstance(chunk, (int, float)) and chunk > 0 else None
+
+
+def fit_long_audio(
+    clips: list[tuple[np.ndarray, int]],
+    limit_s: float | None,
+    policy: LongAudio,
+    where: str,
+    model_name: str = "vllm",
+) -> tuple[list[list[tuple[np.ndarray, int]]], dict[str, Any]]:
+    """Apply the ``long_audio`` policy to a request's decoded clips ``(waveform, rate)``.
+
+    Returns the clip lists to send (one prompt each: several only under ``chunk``) and what to
+    record in the response's ``extra``: always ``audio_seconds`` (all clips); when a clip is
+    longer than ``limit_s``, ``long_audio_policy`` and ``truncated_audio_s`` / ``audio_windows``.
+    Under ``error`` (and ``chunk`` with several clips) a :class:`SampleError` names the sample,
+    the clip's duration and the limit.
+    """
+    extra: dict[str, Any] = {"audio_seconds": round(sum(len(w) / r for w, r in clips), 3)}
+    too_long = [n for n, (w, r) in enumerate(clips) if limit_s is not None and len(w) > limit_s * r]
+    if not too_long or limit_s is None:
+        return [clips], extra
+    first = too_long[0]
+    seconds = len(clips[first][0]) / clips[first][1]
+    if policy == "error":
+        raise SampleError(
+            f"{where}: audio {first} is {seconds:.1f}s, longer than the {limit_s:g}s the audio encoder of "
+            f"model {model_name!r} takes (its processor would cut the rest unrecorded); set long_audio=chunk "
+            f"(windows answered separately and joined) or long_audio=truncate (first {limit_s:g}s only), or use "
+            f"an adapter that reads long audio (aero, whisper, qwen2_audio)"
+        )
+    if policy == "truncate":
+        kept, cut = [], 0.0
+        for wave, rate in clips:
+            keep = int(limit_s * rate)
+            cut += max(0, len(wave) - keep) / rate
+            kept.append((wave[:keep], rate))
+        return [kept], {**extra, "long_audio_policy": "truncate", "truncated_audio_s": round(cut, 3)}
+    if len(clips) > 1:
+        raise SampleError(
+            f"{where}: audio {first} is {seconds:.1f}s, longer than the {limit_s:g}s model {model_name!r} takes, "
+            f"in a prompt with {len(clips)} clips; only single-audio prompts can be chunked. Use "
+            f"long_audio=truncate or shorter clips"
+        )
+    wave, rate = clips[0]
+    pieces = max(1, math.ceil(len(wave) / int(limit_s * rate)))
+    bounds = np.linspace(0, len(wave), pieces + 1).round().astype(int)
+    windows = [[(wave[a:b], rate)] for a, b in zip(bounds[:-1], bounds[1:])]
+    return windows, {**extra, "long_audio_policy": "chunk", "audio_windows": len(windows)}
+
+
 def request_to_vllm_input(
     request: Request,
     render: Callable[[list[dict[str, Any]], bool], str],
@@ -122,8 +205,26 @@ def request_to_vllm_input(
     ``render(messages, continue_final)`` applies the model's chat template to HF-format chat
     messages (media parts as ``{"type": "image"|"video"|"audio"}`` placeholders, in order). Media
     are decoded by :mod:`lmms_eval.media` with ``spec`` (the same calls the engine makes ahead of
-    time): videos sampled by the family's rule, audio resampled to the processor's rate.
+    time): videos sampled by the family's rule, audio resampled to the processor's rate. No
+    audio limit applies here (see :func:`request_to_vllm_inputs`).
     """
+    return request_to_vllm_inputs(request, render, spec, traits=traits, system_prompt=system_prompt)[0][0]
+
+
+def request_to_vllm_inputs(
+    request: Request,
+    render: Callable[[list[dict[str, Any]], bool], str],
+    spec: MediaSpec,
+    *,
+    traits: ModelFamily = GENERIC,
+    system_prompt: str | None = None,
+    audio_limit_s: float | None = None,
+    long_audio: LongAudio = "error",
+    model_name: str = "vllm",
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """:func:`request_to_vllm_input` with the ``long_audio`` policy (:func:`fit_long_audio`) for
+    clips longer than ``audio_limit_s``: (the prompt dicts, one per audio window; the response's
+    ``extra``: ``audio_seconds`` and what the policy did)."""
     chat = to_hf_chat(request.messages, system_prompt)
     continue_final = bool(chat.messages) and chat.messages[-1]["role"] == "assistant"
     out: dict[str, Any] = {"prompt": render(chat.messages, continue_final)}
@@ -137,11 +238,29 @@ def request_to_vllm_input(
         mm["video"] = [video_input(c, traits.frames_fps_fallback, traits.video_metadata) for c in clips]
         if traits.video_metadata:
             out["mm_processor_kwargs"] = {"do_sample_frames": False}
-    if chat.audios:
-        mm["audio"] = [load_audio(a, spec.audio_rate, f"{where}, audio {n}") for n, a in enumerate(chat.audios)]
-    if mm:
-        out["multi_modal_data"] = mm
-    return out
+    if not chat.audios:
+        if mm:
+            out["multi_modal_data"] = mm
+        return [out], {}
+    waves = [load_audio(a, spec.audio_rate, f"{where}, audio {n}") for n, a in enumerate(chat.audios)]
+    windows, extra = fit_long_audio(waves, audio_limit_s, long_audio, where, model_name)
+    return [{**out, "multi_modal_data": {**mm, "audio": window}} for window in windows], extra
+
+
+def join_generated(pieces: Sequence[Generated], params: GenerationParams) -> Generated:
+    """The outputs of a request's audio windows as one: texts (each cut at its stop string) joined
+    in order with a space, token counts summed, the last window's finish reason."""
+    if len(pieces) == 1:
+        return pieces[0]
+    texts = (params.cut(p.text).strip() for p in pieces)
+    prompt = [p.prompt_tokens for p in pieces]
+    completion = [p.completion_tokens for p in pieces]
+    return Generated(
+        text=" ".join(t for t in texts if t),
+        prompt_tokens=None if None in prompt else sum(t for t in prompt if t is not None),
+        completion_tokens=None if None in completion else sum(t for t in completion if t is not None),
+        finish_reason=pieces[-1].finish_reason,
+    )
 
 
 def generated_to_response(gen: Generated, params: GenerationParams, latency_s: float, batch_size: int) -> Response:
@@ -240,6 +359,10 @@ class VLLMConfig(ModelConfig):
     """At most this many frames per video (None: the family's default, 32)."""
     fps: float | None = Field(None, gt=0)
     video_backend: str | None = None
+    long_audio: LongAudio = "error"
+    """A clip longer than the audio encoder takes: error (that sample's error record), truncate or chunk."""
+    max_audio_seconds: float | None = Field(None, gt=0)
+    """The longest clip sent whole (None: the processor's feature-extractor window, e.g. 30 s)."""
 
 
 class VLLM(Model[VLLMConfig]):
@@ -257,6 +380,7 @@ class VLLM(Model[VLLMConfig]):
         hub = hub_kwargs(cfg.pretrained, cfg.revision)  # a hub id neither cached nor reachable fails now, in one line
         self.template = self._load_template(cfg, hub)
         self.traits = self._family(cfg, hub)
+        self.audio_limit_s = cfg.max_audio_seconds or audio_limit_seconds(self.template)
         kwargs = engine_kwargs(cfg)
         if cfg.data_parallel_size > 1:
             groups = dp_device_groups(
@@ -320,26 +444,40 @@ class VLLM(Model[VLLMConfig]):
         cfg = self.config
         spec = self.media_spec
         results: list[Response | None] = [None] * len(requests)
-        prompts, sampling, params, where = [], [], [], []
+        prompts: list[dict[str, Any]] = []
+        sampling: list[dict[str, Any]] = []
+        # request index -> (its generation params, its response extra, how many prompts it sent)
+        sent: dict[int, tuple[GenerationParams, dict[str, Any], int]] = {}
         for i, request in enumerate(requests):
             try:
-                prompt = request_to_vllm_input(
-                    request, self.render, spec, traits=self.traits, system_prompt=cfg.system_prompt
+                own, extra = request_to_vllm_inputs(
+                    request,
+                    self.render,
+                    spec,
+                    traits=self.traits,
+                    system_prompt=cfg.system_prompt,
+                    audio_limit_s=self.audio_limit_s,
+                    long_audio=cfg.long_audio,
+                    model_name=self.name,
                 )
             except (SampleError, OSError, ValueError) as exc:
                 results[i] = Response.failed(f"{type(exc).__name__}: {exc}")
                 continue
             request_params = request.params.with_default_max_new_tokens(self.default_max_new_tokens)
-            prompts.append(prompt)
-            sampling.append(request_params.to_vllm(self.default_max_new_tokens or 1024))
-            params.append(request_params)
-            where.append(i)
+            prompts.extend(own)
+            sampling.extend([request_params.to_vllm(self.default_max_new_tokens or 1024)] * len(own))
+            sent[i] = (request_params, extra, len(own))
         if prompts:
             start = time.perf_counter()
             generated = self.engine.generate(prompts, sampling)
             share = (time.perf_counter() - start) / len(prompts)
-            for i, gen, request_params in zip(where, generated, params):
-                results[i] = generated_to_response(gen, request_params, round(share, 4), len(prompts))
+            at = 0
+            for i, (request_params, extra, count) in sent.items():
+                gen = join_generated(generated[at : at + count], request_params)
+                at += count
+                response = generated_to_response(gen, request_params, round(share * count, 4), len(prompts))
+                response.extra = {**extra, **response.extra}
+                results[i] = response
         return [r if r is not None else Response.failed("no output") for r in results]
 
     def describe(self) -> dict[str, Any]:
@@ -348,6 +486,7 @@ class VLLM(Model[VLLMConfig]):
             "vllm": getattr(self.vllm, "__version__", None),
             "engine_kwargs": engine_kwargs(self.config),
             "family": self.traits.name,
+            "audio_limit_s": self.audio_limit_s,
         }
         return out
 

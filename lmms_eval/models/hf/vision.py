@@ -9,6 +9,12 @@ decoded by the worker pool are found in the parts' caches), and batches through
 Video sampling is ``fps``/``max_frames`` (model args) with the family's traits
 (:mod:`lmms_eval.models.families`: frame multiple, uniform or LLaVA-Video stride sampling).
 A video part's own hints win where they apply (see :class:`~lmms_eval.api.messages.Video`).
+
+Audio (``hf_chat``) is never cut silently: the processor's Whisper-style feature extractor pads
+or cuts every clip to its window (``n_samples`` / ``sampling_rate``, 30 s for real checkpoints),
+so every response with audio records ``extra["audio_seconds"]`` and a longer clip gets the
+adapter's explicit long-audio policy (:meth:`HFProcessorModel.long_audio_policy`; ``error`` unless
+the adapter lets the user choose), recorded as ``extra["long_audio_policy"]``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from lmms_eval.api.errors import SampleError, UsageError
 from lmms_eval.api.model import ModelConfig
 from lmms_eval.api.request import Request
 from lmms_eval.media import FrameSampling, MediaSpec, VideoClip, load_audio, load_image, load_video
+from lmms_eval.models.hf.audio import LongAudioPolicy, audio_feature_extractor, split_even
 from lmms_eval.models.hf.base import HFModel, HFModelConfig, Job
 from lmms_eval.models.hf.chat import ChatInput, to_hf_chat
 from lmms_eval.models.hf.generation import Completion, eos_token_ids, generate_completions, pad_token_id
@@ -106,6 +113,51 @@ class HFProcessorModel(HFModel[VisionConfigT]):
         fe = getattr(self.processor, "feature_extractor", None)
         return int(getattr(fe, "sampling_rate", 16000) or 16000)
 
+    def audio_limit_seconds(self) -> float | None:
+        """The longest clip the processor takes whole: its feature extractor's window
+        (``n_samples`` / ``sampling_rate``, else ``chunk_length``); None when it has none."""
+        extractor = audio_feature_extractor(self.processor)
+        if extractor is None:
+            return None
+        samples, rate = getattr(extractor, "n_samples", None), getattr(extractor, "sampling_rate", None)
+        if isinstance(samples, int) and samples > 0 and rate:
+            return samples / float(rate)
+        chunk = getattr(extractor, "chunk_length", None)
+        return float(chunk) if isinstance(chunk, (int, float)) and chunk > 0 else None
+
+    def long_audio_policy(self) -> LongAudioPolicy:
+        """What to do with a clip longer than :meth:`audio_limit_seconds` (``error`` here)."""
+        return "error"
+
+    def fit_audio(self, request: Request, audios: list[np.ndarray], extra: dict[str, Any]) -> list[list[np.ndarray]]:
+        """Record the audio duration and apply the long-audio policy: the clip lists to run, one
+        job each (several only under ``chunk``). Raises SampleError under ``error``."""
+        rate = self.audio_rate()
+        extra["audio_seconds"] = round(sum(len(a) for a in audios) / rate, 3)
+        limit = self.audio_limit_seconds()
+        too_long = [n for n, a in enumerate(audios) if limit is not None and len(a) > limit * rate]
+        if limit is None or not too_long:
+            return [audios]
+        policy = self.long_audio_policy()
+        first, where = too_long[0], request.label()
+        seconds = len(audios[first]) / rate
+        if policy == "error" or (policy == "chunk" and len(audios) > 1):
+            several = f" in a prompt with {len(audios)} clips (only one clip can be chunked)" if len(audios) > 1 else ""
+            raise SampleError(
+                f"{where}: audio {first} is {seconds:.1f}s, longer than the {limit:g}s the processor of "
+                f"model {self.name!r} takes{several} (its feature extractor would cut the rest unrecorded); "
+                f"set long_audio=truncate (first {limit:g}s only) or long_audio=chunk (windows answered "
+                f"separately and joined), or use the qwen2_audio/aero adapters, which take long audio"
+            )
+        if policy == "truncate":
+            keep = int(limit * rate)
+            cut = sum(max(0, len(a) - keep) for a in audios) / rate
+            extra.update(long_audio_policy="truncate", truncated_audio_s=round(cut, 3))
+            return [[a[:keep] for a in audios]]
+        windows = split_even(audios[0], rate, limit)
+        extra.update(long_audio_policy="chunk", audio_windows=len(windows))
+        return [[w] for w in windows]
+
     @property
     def media_spec(self) -> MediaSpec:
         accepts = self.accepts
@@ -177,6 +229,7 @@ class HFProcessorModel(HFModel[VisionConfigT]):
         clips = [load_video(v, spec.video or self.frame_sampling(), spec.video_backend, where) for v in chat.videos]
         audios = [load_audio(a, spec.audio_rate, f"{where}, audio {n}")[0] for n, a in enumerate(chat.audios)]
         extra: dict[str, Any] = {"video_frames": [len(c.indices) for c in clips]} if clips else {}
+        windows = self.fit_audio(request, audios, extra) if audios else [audios]
         self.edit_chat(chat, clips)
         prompt = self.render_prompt(chat)
         cost = (
@@ -184,8 +237,9 @@ class HFProcessorModel(HFModel[VisionConfigT]):
             + sum(i.size[0] * i.size[1] / 784 for i in images)
             + 200 * sum(len(c.indices) for c in clips)
         )
-        job = Job(index, 0, self.params_of(request), cost, Prepared(prompt, images, clips, audios))
-        return [job], extra
+        params = self.params_of(request)
+        jobs = [Job(index, k, params, cost, Prepared(prompt, images, clips, w)) for k, w in enumerate(windows)]
+        return jobs, extra
 
     # ---- generation -----------------------------------------------------------------------
     def processor_inputs(self, items: Sequence[Prepared]) -> Any:
