@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -93,3 +95,30 @@ def write_hub_dataset(
     lines.append("---")
     (root / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
+
+
+TESTS_DIR = Path(__file__).parents[1]
+
+
+def run_lmms_eval(mirror: Path, out: Path, *args: str, timeout: int = 300) -> dict[str, Any]:
+    """``python -m lmms_eval ARGS`` on the fixtures under ``mirror`` (hub offline, own caches, the
+    scripted test model importable), results into ``out``; returns results.json (asserts exit 0)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+        "LMMS_EVAL_HUB_MIRROR": str(mirror),
+        "LMMS_EVAL_CACHE": str(out / "cache"),
+        "HF_DATASETS_CACHE": str(out / "hf_datasets"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+    }
+    cmd = [sys.executable, "-m", "lmms_eval", *args, "--output_path", str(out), "--log_samples", "--no_progress"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(next(out.rglob("results.json")).read_text())
+
+
+def sample_records(out: Path, task: str) -> list[dict[str, Any]]:
+    """The records of ``samples_<task>.jsonl`` under ``out``."""
+    path = next(out.rglob(f"samples_{task}.jsonl"))
+    return [json.loads(line) for line in path.read_text().splitlines()]

@@ -7,9 +7,6 @@ Expected scores are computed by hand (arithmetic in the comments) from the fixtu
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hub.common import RATE, needs_flite
+from hub.common import RATE, needs_flite, run_lmms_eval, sample_records
 from hub.librispeech import CHAPTERS, LONG_ID, UTTERANCE_ID, build, long_features, utterance_features, utterances
 
 TESTS = Path(__file__).parents[1]
@@ -42,26 +39,8 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("librispeech"))
 
 
-def lmms_eval(mirror: Path, out: Path, *args: str, timeout: int = 300) -> dict[str, Any]:
-    """Run ``python -m lmms_eval`` on the fixtures; returns results.json (asserts a clean exit)."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-        "LMMS_EVAL_HUB_MIRROR": str(mirror),
-        "LMMS_EVAL_CACHE": str(out / "cache"),
-        "HF_DATASETS_CACHE": str(out / "hf_datasets"),
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-    }
-    cmd = [sys.executable, "-m", "lmms_eval", *args, "--output_path", str(out), "--log_samples", "--no_progress"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(next(out.rglob("results.json")).read_text())
-
-
-def samples(out: Path, task: str) -> list[dict[str, Any]]:
-    path = next(out.rglob(f"samples_{task}.jsonl"))
-    return [json.loads(line) for line in path.read_text().splitlines()]
+lmms_eval = run_lmms_eval
+samples = sample_records
 
 
 def load(mirror: Path, repo_id: str, config: str | None, split: str) -> Any:

@@ -6,17 +6,12 @@ Expected scores are computed by hand (arithmetic in the comments) from the fixtu
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from hub.common import needs_flite
-from hub.open_asr import LEFT_OUT, REPO_ID, ROWS, build, features
+from hub.common import needs_flite, run_lmms_eval, sample_records
+from hub.open_asr import LEFT_OUT, ROWS, build
 
 TESTS = Path(__file__).parents[1]
 TASK_DIR = TESTS.parent / "lmms_eval" / "tasks" / "open_asr"
@@ -32,38 +27,8 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def lmms_eval(mirror: Path, out: Path, *args: str) -> dict[str, Any]:
-    """Run ``python -m lmms_eval`` on the fixture; returns results.json (asserts a clean exit)."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-        "LMMS_EVAL_HUB_MIRROR": str(mirror),
-        "LMMS_EVAL_CACHE": str(out / "cache"),
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-    }
-    cmd = [sys.executable, "-m", "lmms_eval", *args, "--output_path", str(out), "--log_samples", "--no_progress"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(next(out.rglob("results.json")).read_text())
-
-
-def samples(out: Path, task: str) -> list[dict[str, Any]]:
-    path = next(out.rglob(f"samples_{task}.jsonl"))
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-@needs_flite
-def test_fixture_has_the_hub_schema(mirror: Path) -> None:
-    import datasets
-
-    for config, rows in ROWS.items():
-        ds = datasets.load_dataset(str(mirror / REPO_ID), config, split="test")
-        assert ds.features == features()
-        assert ds.features["audio"].sampling_rate == 16000
-        assert ds["id"] == [r[0] for r in rows] and set(ds["dataset"]) == {config}
-        first = ds[0]["audio"]
-        assert abs(len(first["array"]) / 16000 - ds[0]["audio_length_s"]) < 1e-6
+lmms_eval = run_lmms_eval
+samples = sample_records
 
 
 @needs_flite
