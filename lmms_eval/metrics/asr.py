@@ -14,6 +14,13 @@ through the English normaliser; a sample whose normalised reference is empty or 
 time segment in scoring" is left out of the corpus (the leaderboard filters it before
 inference); WER = 100 * total edits / total reference words.
 
+``wer_lmms_eval`` reproduces lmms-eval 0.7's ``librispeech_wer`` for English (EvolvingLMMs-Lab/
+lmms-eval 75571cf, ``tasks/librispeech/utils.py`` and ``tasks/asr_wer_utils.py``), under which
+published numbers such as Aero-1-Audio's were made: ``<|...|>`` tags and spaces before
+``!,.?;:`` removed, the Whisper English normaliser, then Whisper's basic normaliser, tokens made
+only of punctuation dropped, lower case; every sample counts (an empty reference adds its
+hypothesis' words as errors); corpus WER.
+
 Normalisers: ``basic`` (lower-case, punctuation except apostrophes removed, whitespace
 collapsed) and ``whisper`` (the Whisper English normaliser from the ``whisper-normalizer``
 package: spelling standardisation, number words to digits, fillers removed, ...).
@@ -24,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,6 +70,36 @@ def normalize_whisper_english(text: str) -> str:
     time of a WER metric): a reference scored for several models or tasks is normalised once.
     """
     return _normalize_whisper_cached(str(text))
+
+
+@functools.lru_cache(maxsize=1)
+def _whisper_basic() -> Callable[[str], str]:
+    try:
+        from whisper_normalizer.basic import BasicTextNormalizer
+    except ImportError as exc:
+        raise UsageError(
+            "wer_lmms_eval needs the whisper-normalizer package: pip install 'lmms_eval[metrics]'"
+        ) from exc
+    return BasicTextNormalizer()
+
+
+_TAG = re.compile(r"<\|.*?\|>")
+_SPACE_BEFORE_PUNCT = re.compile(r" ?([!,.?;:])")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def normalize_lmms_eval_english(text: str) -> str:
+    """lmms-eval 0.7's English ASR normalisation, in its order:
+
+    1. ``<|...|>`` tags become a space; whitespace runs become one space; a space before one of
+       ``!,.?;:`` is removed; leading spaces are stripped (its ``remove_sp``);
+    2. the Whisper English normaliser, then Whisper's basic normaliser;
+    3. space-separated tokens made only of Unicode punctuation are dropped; lower case.
+    """
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", re.sub(r"\s+", " ", _TAG.sub(" ", str(text)))).lstrip(" ")
+    text = _whisper_basic()(_whisper_english()(text))
+    kept = [tok for tok in text.split(" ") if not all(unicodedata.category(c)[0] == "P" for c in tok)]
+    return " ".join(" ".join(kept).lower().split())
 
 
 @with_bootstrap_stats(ratio_stats("errors", "words", scale=100.0))
@@ -131,6 +169,14 @@ def wer_open_asr(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
     if not ref.strip() or ref.strip() == IGNORED_REFERENCE:
         return {"errors": 0.0, "words": 0.0}
     return edit_counts(ref, normalize_whisper_english(prediction))
+
+
+@register_metric("wer_lmms_eval", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
+def wer_lmms_eval(prediction: str, reference: Any, **_: Any) -> dict[str, float]:
+    """Corpus WER (%) as lmms-eval 0.7 scores LibriSpeech, the rule of Aero-1-Audio's published numbers.
+
+    See :func:`normalize_lmms_eval_english`; every sample counts."""
+    return edit_counts(normalize_lmms_eval_english(reference), normalize_lmms_eval_english(prediction))
 
 
 @register_metric("cer_whisper", aggregate=corpus_rate, higher_is_better=False, corpus_level=True, unit="%")
