@@ -106,6 +106,15 @@ class Registry(Generic[T]):
             self._entries[name] = value
         return value
 
+    def loaded(self) -> Iterator[tuple[str, T | UsageError]]:
+        """Every ``(name, object)``, plugins included, sorted; an entry that cannot be imported
+        (a plugin whose package is missing) comes with its :class:`UsageError` instead."""
+        for name in self.names():
+            try:
+                yield name, self.get(name)
+            except UsageError as exc:
+                yield name, exc
+
     def items(self) -> Iterator[tuple[str, T | str]]:
         self._load_plugins()
         return iter(sorted(self._entries.items()))

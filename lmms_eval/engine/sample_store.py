@@ -22,9 +22,7 @@ from lmms_eval.reporting import redact as _redact
 def log_line(record: SampleRecord) -> bytes:
     """The record's log line (without the newline), registered secrets replaced by ``<redacted>``."""
     line = record.to_json()
-    if _redact._bytes_re is None:  # no secret registered: the common, free case
-        return line
-    scrubbed = _redact.scrub_bytes(line)
+    scrubbed = _redact.scrub_bytes(line)  # the line itself when no secret is registered or found
     if scrubbed is line:
         return line
     try:  # a secret that is also a field name or a status would break the line: scrub the values instead

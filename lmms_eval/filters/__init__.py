@@ -123,11 +123,9 @@ def list_filters() -> list[tuple[str, str]]:
     from lmms_eval.api.errors import UsageError
 
     out = []
-    for name in FILTERS.names():
-        try:
-            fn = FILTERS.get(name)
-        except UsageError as exc:  # a plugin whose package is missing still gets listed
-            out.append((name, f"(cannot be loaded: {exc})"))
+    for name, fn in FILTERS.loaded():
+        if isinstance(fn, UsageError):  # a plugin whose package is missing still gets listed
+            out.append((name, f"(cannot be loaded: {fn})"))
             continue
         doc = (getattr(fn, "__doc__", None) or "").strip()
         out.append((name, doc.splitlines()[0] if doc else ""))

@@ -51,11 +51,9 @@ def list_metrics() -> list[tuple[str, str]]:
     from lmms_eval.api.registry import METRICS
 
     out = []
-    for name in METRICS.names():
-        try:
-            metric = METRICS.get(name)
-        except UsageError as exc:  # a plugin whose package is missing still gets listed
-            out.append((name, f"(cannot be loaded: {exc})"))
+    for name, metric in METRICS.loaded():
+        if isinstance(metric, UsageError):  # a plugin whose package is missing still gets listed
+            out.append((name, f"(cannot be loaded: {metric})"))
             continue
         about = getattr(metric, "description", "") or ""
         if not hasattr(metric, "aggregate"):

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +13,7 @@ from scripted_model import ScriptedModel
 from servers import Fault, FaultServer, LocalOpenAIServer, openai_server  # noqa: F401
 
 from hub import audiobench_instruct as fixture
-from hub.common import needs_flite
+from hub.common import needs_flite, run_lmms_eval, sample_records
 from lmms_eval.api.errors import SampleError
 from lmms_eval.api.request import Request, Response
 from lmms_eval.engine.evaluator import Evaluator
@@ -299,43 +296,21 @@ def test_cli_with_a_real_recogniser(mirror: Path, tmp_path: Path) -> None:
     import jiwer
 
     judge = FaultServer(default=Fault.reply("Explanation: The model repeats the question.\nRating: 2")).start()
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-        "LMMS_EVAL_HUB_MIRROR": str(mirror),
-        "LMMS_EVAL_CACHE": str(tmp_path / "cache"),
-        "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "lmms_eval",
-        "--model",
-        "pocketsphinx",
-        "--tasks",
-        "audiobench_instruct",
-        "--judge",
-        f"model=fake-judge,base_url={judge.base_url},api_key_env=NO_KEY_NEEDED",
-        "--output_path",
-        str(tmp_path / "out"),
-        "--log_samples",
-        "--no_progress",
-    ]
+    judge_arg = f"model=fake-judge,base_url={judge.base_url},api_key_env=NO_KEY_NEEDED"
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+        data = run_lmms_eval(
+            mirror, tmp_path / "out", "--model", "pocketsphinx", "--tasks", "audiobench_instruct", "--judge", judge_arg
+        )
     finally:
         judge.stop()
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    res = json.loads(next((tmp_path / "out").rglob("results.json")).read_text())["results"]
+    res = data["results"]
     for name in (*TASKS, "audiobench_instruct"):
         assert res[name]["judge_score,none"] == pytest.approx(40.0)
     assert judge.requests == len(fixture.OPENHERMES_ITEMS) + len(fixture.ALPACA_ITEMS)
     # the audio reached the recogniser: its transcripts are close to the spoken instructions
     refs, hyps, raw = [], [], []
     for task in TASKS:
-        for line in next((tmp_path / "out").rglob(f"samples_{task}.jsonl")).read_text().splitlines():
-            record = json.loads(line)
+        for record in sample_records(tmp_path / "out", task):
             refs.append(" ".join(_words(record["doc"]["speech_instruction"])))
             hyps.append(" ".join(_words(record["raw_output"])))
             raw.append(record["raw_output"])

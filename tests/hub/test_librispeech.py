@@ -39,10 +39,6 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("librispeech"))
 
 
-lmms_eval = run_lmms_eval
-samples = sample_records
-
-
 def load(mirror: Path, repo_id: str, config: str | None, split: str) -> Any:
     """A split of a hub-shaped folder, read through a cache of its own: ``datasets`` keys local
     parquet folders so that two fixture folders written alike can share a cache entry."""
@@ -198,7 +194,7 @@ def test_reports_on_aero_numbers() -> None:
 
 @needs_flite
 def test_constant_answer_long_vs_chunked_and_sweep(mirror: Path, tmp_path: Path) -> None:
-    data = lmms_eval(
+    data = run_lmms_eval(
         mirror,
         tmp_path,
         "--model",
@@ -250,23 +246,23 @@ def test_constant_answer_long_vs_chunked_and_sweep(mirror: Path, tmp_path: Path)
     assert sweep["test_clean_30s,report"] == pytest.approx(1100 / 15)
 
     for task, n in (("librispeech_test_clean", 5), ("librispeech_test_clean_long", 2)):
-        recs = samples(tmp_path, task)
+        recs = sample_records(tmp_path, task)
         assert len(recs) == n and all(r["status"] == "ok" for r in recs)
         assert recs[0]["prompt"][0]["content"][-1]["text"] == (
             "Please recognize the speech and only output the recognized content:"
         )
-    ids = sorted(r["doc_id"] for r in samples(tmp_path, "librispeech_test_other_long"))
+    ids = sorted(r["doc_id"] for r in sample_records(tmp_path, "librispeech_test_other_long"))
     assert ids == ["1688-142285", "2033-164914", "3005-163389"]
-    windows = sorted(r["doc_id"] for r in samples(tmp_path, "librispeech_test_clean_len_30s"))
+    windows = sorted(r["doc_id"] for r in sample_records(tmp_path, "librispeech_test_clean_len_30s"))
     assert windows == ["1089-134686-0000_0002", "121-121726-0000_0001"]
-    windows = sorted(r["doc_id"] for r in samples(tmp_path, "librispeech_test_other_len_30s"))
+    windows = sorted(r["doc_id"] for r in sample_records(tmp_path, "librispeech_test_other_len_30s"))
     assert windows == [
         "1688-142285-0000_0001",
         "2033-164914-0000_0000",
         "3005-163389-0000_0003",
         "3005-163389-0004_0004",
     ]
-    by_id = {r["doc_id"]: r for r in samples(tmp_path, "librispeech_test_other_len_30s")}
+    by_id = {r["doc_id"]: r for r in sample_records(tmp_path, "librispeech_test_other_len_30s")}
     assert by_id["3005-163389-0004_0004"]["target"] == "THE END CAME"
 
 
@@ -276,11 +272,11 @@ def test_pocketsphinx_long_vs_chunked(mirror: Path, tmp_path: Path) -> None:
     import jiwer
     from whisper_normalizer.english import EnglishTextNormalizer
 
-    data = lmms_eval(mirror, tmp_path, "--model", "pocketsphinx", "--tasks", "librispeech_long_vs_chunked")
+    data = run_lmms_eval(mirror, tmp_path, "--model", "pocketsphinx", "--tasks", "librispeech_long_vs_chunked")
     res = data["results"]
     norm = EnglishTextNormalizer()
     for task in ("librispeech_test_clean", "librispeech_test_other", *(f"librispeech_test_{c}_long" for c in CHAPTERS)):
-        recs = samples(tmp_path, task)
+        recs = sample_records(tmp_path, task)
         assert all(r["status"] == "ok" for r in recs) and res[task]["n_errors"] == 0
         # the rule recomputed from the logged outputs alone: Whisper normaliser, corpus WER
         refs = [" ".join(norm(r["target"]).split()) for r in recs]
@@ -307,7 +303,7 @@ def test_aero_cli_librispeech_long(mirror: Path, tmp_path: Path) -> None:
     from tiny_audio import build_aero_stand_in
 
     ckpt = build_aero_stand_in()
-    data = lmms_eval(
+    data = run_lmms_eval(
         mirror,
         tmp_path,
         "--model",
@@ -326,5 +322,5 @@ def test_aero_cli_librispeech_long(mirror: Path, tmp_path: Path) -> None:
         task = f"librispeech_test_{config}_long"
         assert res[task][KEY] is not None and res[task][KEY] >= 0.0
         assert res[task]["n_samples"] == len(CHAPTERS[config]) and res[task]["n_errors"] == 0
-        assert all(r["status"] == "ok" for r in samples(tmp_path, task))
+        assert all(r["status"] == "ok" for r in sample_records(tmp_path, task))
     assert data["group_subtasks"]["librispeech_long"] == ["librispeech_test_clean_long", "librispeech_test_other_long"]

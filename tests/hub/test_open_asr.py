@@ -27,13 +27,9 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-lmms_eval = run_lmms_eval
-samples = sample_records
-
-
 @needs_flite
 def test_constant_answer_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
-    data = lmms_eval(
+    data = run_lmms_eval(
         mirror,
         tmp_path,
         "--model",
@@ -66,7 +62,7 @@ def test_constant_answer_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
         assert res[task]["n_samples"] == len(ROWS[task.removeprefix("open_asr_")])
         assert res[task]["n_errors"] == 0
         assert data["configs"][task]["dataset_kwargs"]["revision"] == "d4563d5ee8689db6464a99dca59fdb1d3efdf19d"
-        for rec in samples(tmp_path, task):
+        for rec in sample_records(tmp_path, task):
             assert rec["status"] == "ok" and rec["raw_output"] == ANSWER
             assert rec["prompt"][0]["content"][-1]["text"] == (
                 "Please recognize the speech and only output the recognized content:"
@@ -137,13 +133,13 @@ def test_pocketsphinx_end_to_end(mirror: Path, tmp_path: Path) -> None:
     import jiwer
     from whisper_normalizer.english import EnglishTextNormalizer
 
-    data = lmms_eval(mirror, tmp_path, "--model", "pocketsphinx", "--tasks", "open_asr_esb")
+    data = run_lmms_eval(mirror, tmp_path, "--model", "pocketsphinx", "--tasks", "open_asr_esb")
     res = data["results"]
     norm = EnglishTextNormalizer()
     means: list[float] = []
     errors = words = 0
     for task in ESB_TASKS:
-        recs = samples(tmp_path, task)
+        recs = sample_records(tmp_path, task)
         assert all(r["status"] == "ok" for r in recs) and res[task]["n_errors"] == 0
         # Recompute the leaderboard rule from the logged outputs alone: normalise, drop the
         # references that normalise to "" or the TED-LIUM marker, corpus WER over the rest.
@@ -177,7 +173,7 @@ def test_open_asr_group_on_both_fixtures(tmp_path: Path) -> None:
     root = tmp_path / "mirror"
     build(root)
     librispeech.build_utterances(root)
-    data = lmms_eval(
+    data = run_lmms_eval(
         root,
         tmp_path / "out",
         "--model",
