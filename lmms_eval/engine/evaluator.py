@@ -181,8 +181,6 @@ class Evaluator:
             return RunOutcome({}, run_dir, 0, "", counts)
         if dist.enabled:
             self._merge_rank_logs(run_dir)
-        if any(task.judge_spec is not None for task in self.tasks) and cfg.judge is not None:
-            self._status("judging")
         judge_info = run_judges(self.selection, cfg, run_dir, self.tallies)
         results = build_results(self.selection, cfg, self.tallies)
         if judge_info is not None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from lmms_eval.engine.aggregate import tally_records
 from lmms_eval.engine.sample_store import SampleStore, ordered, read_task_logs, samples_path
 from lmms_eval.engine.tally import TaskTally
+from lmms_eval.reporting.phase import announce
 
 if TYPE_CHECKING:
     from lmms_eval.api.record import SampleRecord
@@ -38,6 +39,7 @@ def run_judges(
 
     summary = {}
     for name, task in tasks.items():
+        announce(f"judging {name}", cfg.show_progress)  # a phase line on a terminal (run and `score`)
         records = ordered(read_task_logs(run_dir, name).values())
 
         def load(record: SampleRecord, task: Any = task) -> Any:

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from lmms_eval.api.errors import OutputError, UsageError
+from lmms_eval.engine.sample_store import has_samples
 from lmms_eval.reporting.redact import redact
 
 if TYPE_CHECKING:
@@ -59,22 +60,6 @@ def make_run_dir(run_dir: str) -> None:
         os.makedirs(run_dir, exist_ok=True)
     except OSError as exc:
         raise output_error(exc.filename or run_dir, exc) from None
-
-
-def has_samples(run_dir: str) -> bool:
-    """Whether any sample log of the run holds a record (a run that wrote none is not resumed)."""
-    try:
-        names = os.listdir(run_dir)
-    except OSError:
-        return False
-    for name in names:
-        if name.startswith("samples_") and ".jsonl" in name:
-            try:
-                if os.path.getsize(os.path.join(run_dir, name)) > 0:
-                    return True
-            except OSError:
-                continue
-    return False
 
 
 def discard_if_empty(run_dir: str) -> None:

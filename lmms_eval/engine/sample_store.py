@@ -100,6 +100,22 @@ def samples_path(run_dir: str, task: str, rank: int | None = None) -> str:
     return os.path.join(run_dir, f"samples_{task}{suffix}.jsonl")
 
 
+def has_samples(run_dir: str) -> bool:
+    """Whether any sample log of the run (a task's, or a rank's) holds a record."""
+    try:
+        names = os.listdir(run_dir)
+    except OSError:
+        return False
+    for name in names:
+        if name.startswith("samples_") and name.endswith(".jsonl"):
+            try:
+                if os.path.getsize(os.path.join(run_dir, name)) > 0:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
 def rank_log_paths(run_dir: str, task: str) -> list[str]:
     """Per-rank logs left by a data-parallel run (merged into the main log at its end)."""
     prefix = f"samples_{task}.rank"
