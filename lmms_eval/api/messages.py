@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lmms_eval.api.errors import SampleError
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 
@@ -181,3 +183,31 @@ def _make(kind: str, **fields: Any) -> Part:
     if kind == "video":
         return Video(**fields)
     raise ValueError(f"unknown media kind {kind!r}; use image, audio or video")
+
+
+def coerce_messages(value: Any, base_dir: str | None) -> list[Message]:
+    """Typed messages from what a ``doc_to_messages`` function returns: :class:`Message` objects or
+    OpenAI-style dicts (``{"role", "content": str | [{"type": "text"|"image"|"audio"|"video", ...}]}``)."""
+    out = []
+    for msg in value:
+        if isinstance(msg, Message):
+            out.append(msg)
+            continue
+        content = msg.get("content", [])
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        parts = []
+        for part in content:
+            if not isinstance(part, dict):
+                parts.append(part)
+                continue
+            kind = part.get("type")
+            if kind == "text":
+                parts.append(Text(part["text"]))
+            elif kind in ("image", "audio", "video"):
+                payload = part.get(kind, part.get("url", part.get("path")))
+                parts.append(media_part(kind, payload, base_dir))
+            else:
+                raise SampleError(f"doc_to_messages: unknown content type {kind!r}")
+        out.append(Message(msg.get("role", "user"), parts))
+    return out

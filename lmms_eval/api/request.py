@@ -27,6 +27,9 @@ class Request:
     """Validated, frozen generation parameters (shared by the requests of a task)."""
     repeat: int = 0
     id: str = ""
+    choices: list[str] | None = None
+    """``multiple_choice`` tasks: the option texts, each scored as the assistant's reply
+    (``Model.score_choices``); None for generation."""
 
     def prompt_text(self) -> str:
         """The text of all turns, for logs and text-only models."""

@@ -50,6 +50,23 @@ class FilterPipeline(BaseModel):
     filter: list[FilterStep] = Field(default_factory=list)
 
 
+class BreakdownSpec(BaseModel):
+    """One entry of ``breakdown``: report every metric per value of a document field too.
+
+    ``field`` is a column name, a dotted path into a struct column (``metadata.skills``) or a
+    ``!function fn(doc) -> str | list[str] | None``. A list value puts the sample in each of its
+    labels (MathVista's multi-label skills); None leaves it out of this breakdown. Results get
+    ``"<metric>,<filter>,<name>=<value>"`` keys; with ``macro: true`` also
+    ``"<metric>_macro_<name>,<filter>"``, the unweighted mean over the values (MME-RealWorld's
+    "overall" as MGPO reports it)."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    name: str
+    field: str | Callable[..., Any]
+    macro: bool = False
+
+
 class TaskConfig(BaseModel):
     """A task definition, validated. Function-valued keys hold callables after loading."""
 
@@ -78,10 +95,20 @@ class TaskConfig(BaseModel):
     metric_list: list[MetricSpec] = Field(default_factory=list)
     filter_list: list[FilterPipeline] = Field(default_factory=list)
     generation_kwargs: dict[str, Any] = Field(default_factory=dict)
-    output_type: Literal["generate_until"] = "generate_until"
+    output_type: Literal["generate_until", "multiple_choice"] = "generate_until"
+    """``multiple_choice``: the model scores each ``doc_to_choice`` option as its reply (log-likelihood)
+    and the lowest mean token loss wins; the response is that option's letter."""
     lmms_eval_specific_kwargs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    prompt_variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """Named prompt variants selected per run (``--prompt_variant NAME``): each overlays the prompt
+    kwargs (after ``default`` and the model's own); ``system_prompt`` and ``generation_kwargs`` in
+    it replace/overlay the task's. ``reasoning`` is built in (see ``tasks/variants.py``)."""
+    breakdown: list[BreakdownSpec] = Field(default_factory=list)
+    submission: Callable[..., Any] | None = None
+    """``!function fn(records) -> (file_name, content)``: the file a benchmark's server expects,
+    written to ``<run dir>/submissions/`` after every run and ``lmms-eval score``."""
     repeats: int = 1
-    judge: dict[str, Any] | None = None
+    judge: dict[str, Any] | list[dict[str, Any]] | None = None
     num_fewshot: Literal[0] = 0
     metadata: dict[str, Any] = Field(default_factory=dict)
 

@@ -86,6 +86,11 @@ def _eval_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--include_path", action="append", help="extra folder of task YAMLs (repeatable)")
     p.add_argument("--gen_kwargs", help="k=v,... generation overrides, e.g. temperature=0,max_new_tokens=256")
+    p.add_argument(
+        "--prompt_variant",
+        help="run every task under this prompt variant, e.g. reasoning (<think>/<answer> template; "
+        "the answer is read from <answer>); see docs/tasks.md",
+    )
     p.add_argument("--seed", type=int, help="random seed recorded with the run (default 0)")
     p.add_argument("--predict_only", action="store_true", default=None, help="generate and log, do not score")
     p.add_argument(
@@ -145,6 +150,7 @@ def _run_config(args: argparse.Namespace) -> Any:
         "log_samples",
         "include_path",
         "gen_kwargs",
+        "prompt_variant",
         "seed",
         "predict_only",
         "resume",

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lmms_eval.api.record import SampleRecord
+from lmms_eval.engine.breakdown import base_metric, breakdown_results, labeller
 from lmms_eval.engine.sample_store import iter_task_logs
 from lmms_eval.engine.stats import stderr_for, weighted_mean, weighted_mean_stderr
 from lmms_eval.engine.tally import TaskTally
@@ -24,9 +25,14 @@ MAX_ERROR_EXAMPLES = 5
 log = logging.getLogger("lmms_eval")
 
 
+def new_tally(task: Task) -> TaskTally:
+    """An empty tally for ``task`` (labelling samples by its ``breakdown:``, if any)."""
+    return TaskTally(task.config.repeats, labeller(task))
+
+
 def tally_records(task: Task, records: Iterable[SampleRecord]) -> TaskTally:
     """A task's tally from records (a later record of a sample replaces an earlier one)."""
-    return TaskTally(task.config.repeats).extend(records)
+    return new_tally(task).extend(records)
 
 
 def tally_log(task: Task, run_dir: str) -> TaskTally:
@@ -54,6 +60,7 @@ def task_results(task: Task, tally: TaskTally, bootstrap_iters: int) -> tuple[di
         stderr = stderr_for(values, aggregate, bootstrap_iters, seed_text) if len(values) else None
         entry[f"{metric}_stderr,{filt}"] = _clean(stderr) if stderr is not None else None
         higher[metric] = hib
+    entry.update(breakdown_results(task, tally, bootstrap_iters, higher))
     entry["n_samples"] = tally.n_samples
     entry["n_errors"] = tally.n_errors
     return entry, higher
@@ -185,6 +192,7 @@ def metric_unit(task: Task, metric: str) -> str:
     when unknown (a task's own ``process_results`` metric or a custom aggregation)."""
     from lmms_eval.api.registry import METRICS
 
+    metric = base_metric(task, metric)
     for spec in task.config.metric_list:
         if spec.metric == metric:
             if spec.aggregation is not None and not isinstance(spec.aggregation, str):

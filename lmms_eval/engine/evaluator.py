@@ -30,7 +30,7 @@ from lmms_eval.api.model import Model
 from lmms_eval.api.record import SampleRecord
 from lmms_eval.api.registry import MODELS
 from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.aggregate import build_results, mean_latency, tally_records
+from lmms_eval.engine.aggregate import build_results, mean_latency, new_tally, tally_records
 from lmms_eval.engine.cost import estimate_cost
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.judging import run_judges
@@ -59,9 +59,10 @@ from lmms_eval.engine.sample_store import (
 )
 from lmms_eval.engine.scheduler import make_batches
 from lmms_eval.engine.scoring import make_record
+from lmms_eval.engine.submission import submission_errors, write_submissions
 from lmms_eval.engine.tally import TaskTally
 from lmms_eval.reporting.phase import announce
-from lmms_eval.tasks import TaskSelection, load_selection
+from lmms_eval.tasks import TaskSelection, apply_prompt_variant, load_selection
 from lmms_eval.tasks.task import Task
 
 log = logging.getLogger("lmms_eval")
@@ -88,6 +89,7 @@ class Evaluator:
         self.dist = dist or DistContext()
         self._model = model
         self.selection = selection or load_selection(cfg.tasks, cfg.include_path)
+        apply_prompt_variant(self.selection, cfg.prompt_variant)
         self.tasks = list(self.selection.tasks.values())
         self.model_cls = type(model) if model is not None else MODELS.get(cfg.model)
         # The name that selects per-model prompt overrides: the registry key, or the class's own
@@ -133,7 +135,8 @@ class Evaluator:
         for task in self.tasks:  # a bad --gen_kwargs fails now, not after loading the model
             task.generation_params(cfg.gen_kwargs)
         warn_unused_judge(self.tasks, cfg.judge)
-        fingerprints = open_data(self.tasks, cfg.offset)  # a dataset that cannot load fails before any run folder
+        # a dataset that cannot load fails before any run folder
+        fingerprints = open_data(self.tasks, cfg.offset, self.model_name)
         run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)
         if resumed:
             check_unchanged_tasks(run_dir, self.selection)
@@ -185,6 +188,9 @@ class Evaluator:
         results = build_results(self.selection, cfg, self.tallies)
         if judge_info is not None:
             results["judge"] = judge_info
+        submissions = write_submissions(self.selection, run_dir)
+        if submissions is not None:
+            results["submissions"] = submissions
         results["timing"] = {
             "total_seconds": round(time.time() - started, 3),
             "generation_seconds": round(gen_seconds, 3),
@@ -197,6 +203,8 @@ class Evaluator:
         write_run_file(run_dir, cfg, self.selection, "finished", fingerprints)
         dist.close()
         exit_code, message = error_verdict(results, cfg.max_error_rate)
+        if not exit_code and submission_errors(submissions):
+            exit_code, message = 1, submission_errors(submissions)
         return RunOutcome(results, run_dir, exit_code, message, counts)
 
     def _status(self, message: str) -> None:
@@ -229,7 +237,7 @@ class Evaluator:
         for number, task in enumerate(self.tasks):
             rank = self.dist.rank if self.dist.enabled else None
             self.stores[task.name] = SampleStore(samples_path(run_dir, task.name, rank))
-            tally = self.tallies[task.name] = TaskTally(task.config.repeats)
+            tally = self.tallies[task.name] = new_tally(task)
             finished: set[str] = set()
             if resumed:
                 for record in iter_task_logs(run_dir, task.name, repair=self.dist.is_main):

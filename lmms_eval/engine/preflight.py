@@ -29,8 +29,9 @@ def data_fingerprint(task: Task) -> str | None:
     return info.get("source_fingerprint") or info.get("fingerprint")
 
 
-def open_data(tasks: Sequence[Task], offset: int) -> dict[str, str | None]:
-    """Open every task's split; refuse an empty split or an ``--offset`` past its end.
+def open_data(tasks: Sequence[Task], offset: int, model_name: str | None = None) -> dict[str, str | None]:
+    """Open every task's split; refuse an empty split, an ``--offset`` past its end, or a prompt
+    variant that does not change a task's prompt (checked on its first document).
 
     Returns each task's :func:`data_fingerprint`.
     """
@@ -47,6 +48,13 @@ def open_data(tasks: Sequence[Task], offset: int) -> dict[str, str | None]:
                 f"--offset {offset} is past the end of task {task.name!r} ({n} documents): "
                 f"give an offset from 0 to {n - 1}"
             )
+        if task.prompt_variant:
+            try:
+                first = task.doc(offset)
+            except Exception:  # noqa: BLE001 - an unreadable row is that sample's error later
+                first = None
+            if first is not None:
+                task.check_prompt_variant(first, model_name)
         fingerprints[task.name] = data_fingerprint(task)
     return fingerprints
 

@@ -17,10 +17,11 @@ from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.run_dir import RESULTS_FILE, read_json, read_run_file, write_json
 from lmms_eval.engine.sample_store import SampleStore, ordered, rank_log_paths, read_task_logs, samples_path
 from lmms_eval.engine.scoring import score_record
+from lmms_eval.engine.submission import submission_errors, write_submissions
 from lmms_eval.engine.tally import TaskTally
 from lmms_eval.reporting.phase import announce
 from lmms_eval.reporting.redact import add_secrets, collect_secrets, install_console_redaction
-from lmms_eval.tasks import load_selection
+from lmms_eval.tasks import apply_prompt_variant, load_selection
 
 log = logging.getLogger("lmms_eval")
 
@@ -52,6 +53,7 @@ def rescore_run(
     add_secrets(collect_secrets(cfg))  # the judge's key (given now or recorded) and every marked secret
     install_console_redaction()
     selection = load_selection(cfg.tasks, cfg.include_path)
+    apply_prompt_variant(selection, cfg.prompt_variant)  # the run's variant: its answer reduction, its ids
     tallies: dict[str, TaskTally] = {}
     for name, task in selection.tasks.items():
         announce(f"scoring {name}", cfg.show_progress)
@@ -67,6 +69,9 @@ def rescore_run(
     results = build_results(selection, cfg, tallies)
     if judge_info is not None:
         results["judge"] = judge_info
+    submissions = write_submissions(selection, run_dir)
+    if submissions is not None:
+        results["submissions"] = submissions
     previous = os.path.join(run_dir, RESULTS_FILE)
     if os.path.exists(previous):
         old = read_json(previous)
@@ -75,4 +80,6 @@ def rescore_run(
                 results[key] = old[key]
     write_json(previous, results)
     code, message = error_verdict(results, cfg.max_error_rate)
+    if not code and submission_errors(submissions):
+        code, message = 1, submission_errors(submissions)
     return RunOutcome(results, run_dir, code, message)

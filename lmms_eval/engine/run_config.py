@@ -27,6 +27,8 @@ class RunConfig(BaseModel):
     log_samples: bool = True
     include_path: list[str] = Field(default_factory=list)
     gen_kwargs: dict[str, Any] = Field(default_factory=dict)
+    prompt_variant: str | None = None
+    """A prompt variant every task runs under (``--prompt_variant reasoning``; see ``tasks/variants.py``)."""
     seed: int = 0
     predict_only: bool = False
     resume: bool = False
@@ -118,5 +120,8 @@ class RunConfig(BaseModel):
     def resume_key(self) -> str:
         """Hash of what must match for a run directory to be resumed."""
         keys = ("model", "model_args", "tasks", "limit", "offset", "gen_kwargs", "seed", "predict_only")
-        raw = json.dumps({k: getattr(self, k) for k in keys}, sort_keys=True, default=str)
+        fields = {k: getattr(self, k) for k in keys}
+        if self.prompt_variant:  # only when set, so runs made before the flag existed still resume
+            fields["prompt_variant"] = self.prompt_variant
+        raw = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,14 @@ class _Column:
         self.objects = {int(s): float(values[s]) for s in np.flatnonzero(~np.isnan(values))}
         self.floats = array("d")
 
+    def values_at(self, slots: list[int]) -> Any:
+        """The values of ``slots`` (ascending) that have one: a float array, or a list."""
+        if self.objects is None:
+            values = np.frombuffer(self.floats, dtype=np.float64)
+            picked = values[[s for s in slots if s < len(values)]]
+            return picked[~np.isnan(picked)]
+        return [self.objects[s] for s in slots if s in self.objects]
+
     def values(self) -> Any:
         """The values in slot order: a float array, or a list."""
         if self.objects is None:
@@ -98,8 +106,13 @@ class _Column:
 class TaskTally:
     """The aggregation inputs of one task (see the module docstring)."""
 
-    def __init__(self, repeats: int = 1) -> None:
+    def __init__(
+        self, repeats: int = 1, labeller: Callable[[SampleRecord], dict[str, list[str]]] | None = None
+    ) -> None:
         self.repeats = max(1, int(repeats))
+        self.labeller = labeller
+        self.slot_labels: dict[int, dict[str, list[str]]] = {}
+        """Breakdown labels of each scored slot (``engine/breakdown.py``), when the task has a breakdown."""
         self.status = array("b")  # -1: no record
         self.prompt_tokens = array("d")
         self.completion_tokens = array("d")
@@ -120,6 +133,7 @@ class TaskTally:
             for column in self.columns.values():
                 column.clear(slot)
             self.failures.pop(slot, None)
+            self.slot_labels.pop(slot, None)
             self.prompt_tokens[slot] = self.completion_tokens[slot] = self.latency[slot] = _NAN
         code = _CODES[record.status]
         status[slot] = code
@@ -136,6 +150,8 @@ class TaskTally:
         scores = record.scores
         if not scores:
             return
+        if self.labeller is not None:
+            self.slot_labels[slot] = self.labeller(record)
         columns, first_seen = self.columns, self._first_seen
         for position, (key, value) in enumerate(scores.items()):
             if key not in columns:
@@ -157,6 +173,10 @@ class TaskTally:
 
     def values(self, key: str) -> Any:
         return self.columns[key].values()
+
+    def values_at(self, key: str, slots: list[int]) -> Any:
+        """One metric's values of the given slots (ascending), as :meth:`values` gives them."""
+        return self.columns[key].values_at(slots)
 
     def _status(self) -> np.ndarray:
         return np.frombuffer(self.status, dtype=np.int8)

@@ -15,15 +15,20 @@ from typing import Any
 from lmms_eval.api.errors import UsageError, did_you_mean
 from lmms_eval.api.metric import mean
 
-_BUILTIN_MODULES = (
-    "lmms_eval.metrics.text",
-    "lmms_eval.metrics.asr",
-    "lmms_eval.metrics.vqa",
-    "lmms_eval.metrics.mcq",
-    "lmms_eval.metrics.mme",
-    "lmms_eval.metrics.generation",
-    "lmms_eval.metrics.maths",
-)
+_HELPERS = frozenset({"corpus", "extract", "normalize"})
+"""Modules of shared helpers that register no metric."""
+
+
+def _builtin_modules() -> list[str]:
+    """Every module of this package that registers metrics (a new ``metrics/<name>.py`` is found
+    without editing a list; its heavy imports must stay inside its functions)."""
+    import pkgutil
+
+    return [
+        f"{__name__}.{info.name}"
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name)
+        if not info.name.startswith("_") and info.name not in _HELPERS
+    ]
 
 _AGGREGATIONS: dict[str, Callable[[Sequence[Any]], float]] = {
     "mean": mean,
@@ -77,5 +82,5 @@ def aggregation_by_name(name: str) -> Callable[[Sequence[Any]], float]:
     raise UsageError(f"unknown aggregation {name!r}.{did_you_mean(name, list(_AGGREGATIONS) + METRICS.names())}")
 
 
-for _module in _BUILTIN_MODULES:
+for _module in _builtin_modules():
     importlib.import_module(_module)

@@ -15,7 +15,8 @@ def _fmt(value: Any) -> str:
 def results_table(results: dict[str, Any]) -> str:
     """Render ``results.json`` content as a markdown table: one row per task x metric x filter.
 
-    Each metric's scale is shown beside its name (``wer (%)``, ``exact_match (0-1)``).
+    Each metric's scale is shown beside its name (``wer (%)``, ``exact_match (0-1)``). Breakdown
+    values (``"acc,none,category=x"``) stay in results.json; their ``_macro_`` means are rows.
     """
     header = "| Tasks | Version | Filter | n-shot | Metric |   | Value |   | Stderr | Errors |"
     rows = [header, "|---|---|---|---|---|---|---|---|---|---|"]
@@ -26,7 +27,7 @@ def results_table(results: dict[str, Any]) -> str:
         alias = values.get("alias", name)
         errors = values.get("n_errors", "")
         for key, value in values.items():
-            if "," not in key or "_stderr," in key:
+            if "," not in key or "_stderr," in key or key.count(",") > 1:  # breakdown keys: results.json only
                 continue
             metric, filt = key.split(",", 1)
             stderr = values.get(f"{metric}_stderr,{filt}", math.nan)

@@ -53,3 +53,11 @@ def load_selection(
     for name in selection.requested:
         add(name, ())
     return selection
+
+
+def apply_prompt_variant(selection: TaskSelection, name: str | None) -> None:
+    """Run every task of ``selection`` under prompt variant ``name`` (``--prompt_variant``; see
+    :mod:`lmms_eval.tasks.variants`). A task that lacks it stops the run in one line."""
+    if name:
+        for task in selection.tasks.values():
+            task.set_prompt_variant(name)

@@ -10,16 +10,16 @@ from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any
 
-from lmms_eval.api.errors import ConfigError, SampleError, UsageError
+from lmms_eval.api.errors import ConfigError, SampleError, UsageError, did_you_mean
 from lmms_eval.api.generation import GenerationParams
-from lmms_eval.api.messages import Message, Text, media_part
+from lmms_eval.api.messages import Message, Text, coerce_messages, media_part
 from lmms_eval.api.metric import Metric
-from lmms_eval.api.registry import FILTERS, METRICS
 from lmms_eval.api.request import Request, stable_id
 from lmms_eval.api.task_config import TaskConfig, validate_config
 from lmms_eval.tasks import datasource
 from lmms_eval.tasks.checks import MEDIA_FIELDS, check_columns, check_scoring, is_template
 from lmms_eval.tasks.rows import raw_value
+from lmms_eval.tasks.task_scoring import TaskScoring
 from lmms_eval.tasks.templates import _plain_substituter, _PlainTemplate
 from lmms_eval.tasks.yaml_loader import (
     function_sources,
@@ -27,8 +27,6 @@ from lmms_eval.tasks.yaml_loader import (
     resolve_functions,
     to_plain,
 )
-
-DEFAULT_FILTER = "none"
 
 
 def _call_with_optional_kwargs(fn: Callable[..., Any], doc: Any, prompt_kwargs: dict[str, Any]) -> Any:
@@ -42,7 +40,7 @@ def _call_with_optional_kwargs(fn: Callable[..., Any], doc: Any, prompt_kwargs: 
     return fn(doc)
 
 
-class Task:
+class Task(TaskScoring):
     """A task built from a validated :class:`TaskConfig` plus the folder of its YAML."""
 
     def __init__(self, config: TaskConfig, raw_config: dict[str, Any], yaml_path: str) -> None:
@@ -58,6 +56,9 @@ class Task:
         self._source: datasource.DocSource | None = None
         self._column_set: frozenset[str] | None = None
         self._references: list[tuple[str, str]] | None = None
+        self.prompt_variant: str | None = None
+        self.variant_overlay: dict[str, Any] = {}
+        """The prompt variant's entry (prompt kwargs, ``system_prompt``, ``generation_kwargs``)."""
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -74,11 +75,41 @@ class Task:
 
     @cached_property
     def base_params(self) -> GenerationParams:
-        """The task's ``generation_kwargs``, validated (unknown keys are a ConfigError naming the YAML)."""
+        """The task's ``generation_kwargs`` (overlaid by its prompt variant's), validated (unknown
+        keys are a ConfigError naming the YAML)."""
+        kwargs = {**self.config.generation_kwargs, **(self.variant_overlay.get("generation_kwargs") or {})}
+        where = f"{self.yaml_path}: generation_kwargs"
+        if self.prompt_variant:
+            where += f" (prompt variant {self.prompt_variant!r})"
         try:
-            return GenerationParams.from_kwargs(self.config.generation_kwargs, f"{self.yaml_path}: generation_kwargs")
+            return GenerationParams.from_kwargs(kwargs, where)
         except UsageError as exc:
             raise ConfigError(str(exc)) from None
+
+    def set_prompt_variant(self, name: str | None) -> None:
+        """Run this task under prompt variant ``name`` (see :mod:`lmms_eval.tasks.variants`);
+        None restores the default prompt. An unknown name is a UsageError listing the known ones."""
+        from lmms_eval.tasks.variants import available_variants, variant_entry
+
+        entry = variant_entry(self.config.prompt_variants, name) if name else {}
+        if entry is None:
+            known = available_variants(self.config.prompt_variants)
+            raise UsageError(
+                f"task {self.name!r} has no prompt variant {name!r}.{did_you_mean(str(name), known)} "
+                f"Its variants: {', '.join(known)} (or none: the task's own prompt)"
+            )
+        self.prompt_variant, self.variant_overlay = name or None, entry
+        self._prompt_kwargs_cache.clear()
+        for cached in ("base_params", "config_hash"):
+            self.__dict__.pop(cached, None)
+        _ = self.base_params  # the variant's generation_kwargs are checked now
+
+    def check_prompt_variant(self, doc: dict[str, Any], model_name: str | None) -> None:
+        """Refuse a prompt variant that leaves this task's prompt unchanged (see
+        :func:`lmms_eval.tasks.variants.check_changes_prompt`)."""
+        from lmms_eval.tasks.variants import check_changes_prompt
+
+        check_changes_prompt(self, doc, model_name)
 
     @cached_property
     def judge_spec(self) -> Any:
@@ -96,11 +127,18 @@ class Task:
         for src in function_sources(self.raw_config):
             with open(src, "rb") as fh:
                 digest.update(fh.read())
+        if self.prompt_variant:  # another prompt: other sample ids
+            variant = {"prompt_variant": self.prompt_variant, "overlay": to_plain(self.variant_overlay)}
+            digest.update(json.dumps(variant, sort_keys=True, default=str).encode())
         return digest.hexdigest()[:16]
 
     def plain_config(self) -> dict[str, Any]:
-        """The merged config as written (functions as ``!function`` strings), for results."""
-        return to_plain(self.raw_config)
+        """The merged config as written (functions as ``!function`` strings) and the prompt
+        variant it ran under, for results."""
+        plain = to_plain(self.raw_config)
+        if self.prompt_variant:
+            plain["prompt_variant"] = self.prompt_variant
+        return plain
 
     # ---- documents ----------------------------------------------------------------------
     @property
@@ -258,9 +296,21 @@ class Task:
         return f"doc {text if len(text) <= 80 else text[:77] + '...'}"
 
     def _prompt_kwargs(self, model_name: str | None) -> dict[str, Any]:
+        """``lmms_eval_specific_kwargs`` for a model, with the prompt variant's overlay on top."""
         if model_name not in self._prompt_kwargs_cache:
-            self._prompt_kwargs_cache[model_name] = self.config.prompt_kwargs(model_name)
+            from lmms_eval.tasks.variants import prompt_overlay
+
+            merged = self.config.prompt_kwargs(model_name)
+            merged.update(prompt_overlay(self.variant_overlay))
+            self._prompt_kwargs_cache[model_name] = merged
         return self._prompt_kwargs_cache[model_name]
+
+    @property
+    def system_prompt(self) -> str | None:
+        """The system message text: the prompt variant's ``system_prompt`` if it sets one, else the task's."""
+        if "system_prompt" in self.variant_overlay:
+            return self.variant_overlay["system_prompt"]
+        return self.config.system_prompt
 
     def build_messages(self, doc: dict[str, Any], model_name: str | None) -> list[Message]:
         """The chat messages for one document."""
@@ -275,7 +325,7 @@ class Task:
                 self.render(getattr(cfg, field), doc, self._prompt_kwargs(None), field)
         prompt_kwargs = self._prompt_kwargs(model_name)
         if cfg.doc_to_messages is not None:
-            return _coerce_messages(
+            return coerce_messages(
                 _call_with_optional_kwargs(cfg.doc_to_messages, doc, prompt_kwargs), self.source.base_dir
             )
         content: list[Any] = []
@@ -292,8 +342,8 @@ class Task:
             text = self.render(cfg.doc_to_text, doc, prompt_kwargs, "doc_to_text")
             content.append(Text(str(text)))
         messages = [Message("user", content)]
-        if cfg.system_prompt:
-            messages.insert(0, Message("system", [Text(cfg.system_prompt)]))
+        if self.system_prompt:
+            messages.insert(0, Message("system", [Text(self.system_prompt)]))
         return messages
 
     @cached_property
@@ -323,6 +373,12 @@ class Task:
         """The request for one (document, repeat); ``params`` default to the task's own."""
         messages = self.build_messages(doc, model_name)
         doc_id = self.doc_key(index, doc)
+        choices = None
+        if self.config.output_type == "multiple_choice":
+            options = self.choices(doc)
+            if not options:
+                raise SampleError(f"multiple_choice: doc_to_choice gave no options for {self._describe(doc)}")
+            choices = [str(option) for option in options]
         return Request(
             task=self.name,
             doc_id=doc_id,
@@ -330,6 +386,7 @@ class Task:
             params=params if params is not None else self.base_params,
             repeat=repeat,
             id=request_id or stable_id(self.config_hash, doc_id, repeat),
+            choices=choices,
         )
 
     # ---- scoring ------------------------------------------------------------------------
@@ -349,98 +406,6 @@ class Task:
         value = self.render(self.config.doc_to_choice, doc, self._prompt_kwargs(None), "doc_to_choice")
         return list(value) if value is not None else None
 
-    @cached_property
-    def filters(self) -> list[tuple[str, list[tuple[Callable[..., Any], dict[str, Any]]]]]:
-        """The filter pipelines as (name, [(fn, kwargs), ...]); ``none`` when none are given."""
-        pipelines = []
-        for pipe in self.config.filter_list or []:
-            steps = []
-            for step in pipe.filter:
-                fn = step.function if callable(step.function) else FILTERS.get(step.function)
-                steps.append((fn, step.kwargs()))
-            pipelines.append((pipe.name, steps))
-        return pipelines or [(DEFAULT_FILTER, [])]
-
-    def apply_filters(self, output: str, doc: dict[str, Any]) -> dict[str, str]:
-        """Run every filter pipeline over one raw output."""
-        out = {}
-        for name, steps in self.filters:
-            value: Any = output
-            for fn, kwargs in steps:
-                value = fn(value, doc=doc, **kwargs)
-            out[name] = value
-        return out
-
-    @cached_property
-    def metrics(self) -> list[tuple[str, Metric | None, dict[str, Any]]]:
-        """(name, registered metric or None for process_results-only names, kwargs)."""
-        out: list[tuple[str, Metric | None, dict[str, Any]]] = []
-        for spec in self.config.metric_list:
-            if callable(spec.metric):
-                metric = Metric(name=spec.metric.__name__, compute=spec.metric)
-                out.append((metric.name, metric, spec.kwargs()))
-            elif spec.metric in METRICS:
-                out.append((spec.metric, METRICS.get(spec.metric), spec.kwargs()))
-            elif self.config.process_results is not None:
-                out.append((spec.metric, None, spec.kwargs()))
-            else:
-                METRICS.get(spec.metric)  # raises with a did-you-mean
-        return out
-
-    def score(self, doc: dict[str, Any], filtered: dict[str, Any], target: Any = None) -> dict[str, Any]:
-        """Per-sample metric values keyed ``"metric,filter"`` (``target`` computed if not given)."""
-        scores: dict[str, Any] = {}
-        target = self.target(doc) if target is None else target
-        choices = self.choices(doc)
-        for filter_name, prediction in filtered.items():
-            if self.config.process_results is not None:
-                values = self.config.process_results(doc, [prediction])
-                for name, _metric, _kw in self.metrics:
-                    if name not in values:
-                        raise SampleError(f"process_results returned no value for metric {name!r}")
-                    scores[f"{name},{filter_name}"] = values[name]
-                continue
-            for key, metric, kwargs in self._metric_keys(filter_name):
-                scores[key] = metric.compute(prediction, target, doc=doc, choices=choices, **kwargs)
-        return scores
-
-    def _metric_keys(self, filter_name: str) -> list[tuple[str, Metric, dict[str, Any]]]:
-        """``("metric,filter", metric, kwargs)`` for one filter, built once."""
-        keys = self._keys_by_filter.get(filter_name)
-        if keys is None:
-            keys = self._keys_by_filter[filter_name] = [
-                (f"{name},{filter_name}", metric, kwargs) for name, metric, kwargs in self.metrics if metric is not None
-            ]
-        return keys
-
-    def aggregation(self, metric_name: str) -> tuple[Callable[[Sequence[Any]], float], bool]:
-        """The aggregation function and higher_is_better of one metric of this task."""
-        from lmms_eval.metrics import aggregation_by_name
-
-        for spec in self.config.metric_list:
-            name = spec.metric if isinstance(spec.metric, str) else spec.metric.__name__
-            if name != metric_name:
-                continue
-            registered = METRICS.get(name) if isinstance(spec.metric, str) and name in METRICS else None
-            agg = spec.aggregation
-            if callable(agg):
-                fn = agg
-            elif isinstance(agg, str):
-                fn = aggregation_by_name(agg)
-            elif registered is not None:
-                fn = registered.aggregate
-            else:
-                fn = aggregation_by_name("mean")
-            hib = spec.higher_is_better
-            if hib is None:
-                hib = registered.higher_is_better if registered is not None else True
-            return fn, hib
-        if self.judge_spec is not None and metric_name == self.judge_spec.metric_name:
-            from lmms_eval.metrics import aggregation_by_name
-
-            return aggregation_by_name("mean"), True
-        raise UsageError(f"task {self.name!r} has no metric {metric_name!r}")
-
     def dataset_info(self) -> dict[str, Any]:
         """Dataset id, config, split, revision and content fingerprint, for results."""
         info = {
@@ -451,30 +416,3 @@ class Task:
         }
         info.update(self.source.info())
         return info
-
-
-def _coerce_messages(value: Any, base_dir: str | None) -> list[Message]:
-    """Accept Message objects or OpenAI-style dicts from ``doc_to_messages``."""
-    out = []
-    for msg in value:
-        if isinstance(msg, Message):
-            out.append(msg)
-            continue
-        content = msg.get("content", [])
-        if isinstance(content, str):
-            content = [{"type": "text", "text": content}]
-        parts = []
-        for part in content:
-            if not isinstance(part, dict):
-                parts.append(part)
-                continue
-            kind = part.get("type")
-            if kind == "text":
-                parts.append(Text(part["text"]))
-            elif kind in ("image", "audio", "video"):
-                payload = part.get(kind, part.get("url", part.get("path")))
-                parts.append(media_part(kind, payload, base_dir))
-            else:
-                raise SampleError(f"doc_to_messages: unknown content type {kind!r}")
-        out.append(Message(msg.get("role", "user"), parts))
-    return out

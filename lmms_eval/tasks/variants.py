@@ -1,0 +1,84 @@
+"""Prompt variants: one task, several prompts, chosen per run with ``--prompt_variant NAME``.
+
+A task's ``prompt_variants: {NAME: {...}}`` entry overlays its prompt kwargs (after ``default``
+and the model's own ``lmms_eval_specific_kwargs``); two keys in it are not prompt kwargs:
+``system_prompt`` replaces the task's system prompt and ``generation_kwargs`` overlays its
+generation parameters. The variant is part of the task's config hash, so its samples never mix
+with the default prompt's in a resumed run.
+
+``reasoning`` is built in for every task: the General STEM model's Reasoning Template,
+``{question}\\nPlease reason step by step. Output the thinking process within <think> </think>
+tags and final answer within <answer> </answer> tags.``, as the ``post_prompt`` (the slot where a
+task's own trailing answer instruction stands). Under it, the model's output is reduced before
+the task's filters: ``<think>...</think>`` removed, then the content of the last
+``<answer>...</answer>`` taken when there is one (:func:`reasoning_answer`). A task's own
+``prompt_variants.reasoning`` entry replaces the built-in prompt overlay; the reduction stays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lmms_eval.api.errors import ConfigError
+from lmms_eval.metrics.extract import answer_tag_content
+
+if TYPE_CHECKING:
+    from lmms_eval.tasks.task import Task
+
+REASONING = "reasoning"
+REASONING_INSTRUCTION = (
+    "\nPlease reason step by step. Output the thinking process within <think> </think> tags "
+    "and final answer within <answer> </answer> tags."
+)
+BUILTIN_VARIANTS: dict[str, dict[str, Any]] = {REASONING: {"post_prompt": REASONING_INSTRUCTION}}
+NOT_PROMPT_KWARGS = frozenset({"system_prompt", "generation_kwargs"})
+
+
+def variant_entry(declared: dict[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The overlay of variant ``name``: the task's own entry, else a built-in one, else None."""
+    if name in declared:
+        return dict(declared[name] or {})
+    if name in BUILTIN_VARIANTS:
+        return dict(BUILTIN_VARIANTS[name])
+    return None
+
+
+def available_variants(declared: dict[str, dict[str, Any]]) -> list[str]:
+    """Every variant name a task can run under (its own and the built-in ones)."""
+    return sorted(set(declared) | set(BUILTIN_VARIANTS))
+
+
+def prompt_overlay(entry: dict[str, Any]) -> dict[str, Any]:
+    """The prompt-kwargs part of a variant entry."""
+    return {k: v for k, v in entry.items() if k not in NOT_PROMPT_KWARGS}
+
+
+def reasoning_answer(output: str) -> str:
+    """The answer part of a Reasoning Template reply: ``<think>`` blocks dropped, then the
+    content of the last ``<answer>...</answer>`` if there is one, else the rest as it is."""
+    from lmms_eval.filters import strip_think
+
+    text = strip_think(str(output))
+    found = answer_tag_content(text)
+    return found if found is not None else text
+
+
+def check_changes_prompt(task: Task, doc: dict[str, Any], model_name: str | None) -> None:
+    """Refuse a prompt variant that leaves ``task``'s prompt for ``doc`` unchanged (e.g. a
+    ``doc_to_text`` that reads no ``post_prompt``): the run would be the default prompt under
+    another name. Raises a ConfigError naming the YAML and the fix."""
+    name = task.prompt_variant
+    if not name:
+        return
+    chosen = [m.describe() for m in task.build_messages(doc, model_name)]
+    task.set_prompt_variant(None)
+    try:
+        plain = [m.describe() for m in task.build_messages(doc, model_name)]
+    finally:
+        task.set_prompt_variant(name)
+    if chosen == plain:
+        raise ConfigError(
+            f"{task.yaml_path}: prompt variant {name!r} does not change the prompt of task {task.name!r} "
+            f"(its prompt reads none of {', '.join(sorted(prompt_overlay(task.variant_overlay))) or 'its keys'}); "
+            f"add prompt_variants: {{{name}: {{...}}}} to the YAML with the prompt kwargs it should set"
+        )
