@@ -528,3 +528,14 @@ def test_key_needed_only_when_a_call_is_made(monkeypatch: pytest.MonkeyPatch, tm
     cache.put(item.calls[0].key, cfg.model, stage.template_hash, item.calls[0].inputs_hash, "Verdict: correct")
     judge_records_sync(records, {"type": "binary"}, cfg, cache)
     assert records[0].scores["judge_correct,none"] == 1.0
+
+
+def test_judge_empty_false_lets_the_rules_decide_an_empty_answer() -> None:
+    from lmms_eval.judge.grading import rule_decision
+    from lmms_eval.judge.spec import parse_spec
+
+    block = {"type": "extract", "cascade": ["exact_match"], "judge_when": "unparsed", "score_with": "exact_match"}
+    asks = rule_decision(parse_spec(block), "", "x", {}, None, "none")
+    assert not asks.decided("unparsed")  # default: an empty answer goes to the judge
+    rules = rule_decision(parse_spec({**block, "judge_empty": False}), "", "x", {}, None, "none")
+    assert rules.decided("unparsed") and not rules.passed  # MathVista: "" is extracted without the LLM

@@ -190,6 +190,7 @@ def _group_metric_traits(
 def metric_unit(task: Task, metric: str) -> str:
     """The scale of a task's aggregated metric (``0-1``, ``%``, ``0-100``, ``points``), or ``""``
     when unknown (a task's own ``process_results`` metric or a custom aggregation)."""
+    from lmms_eval.api.metric import mean
     from lmms_eval.api.registry import METRICS
 
     metric = base_metric(task, metric)
@@ -198,8 +199,17 @@ def metric_unit(task: Task, metric: str) -> str:
             if spec.aggregation is not None and not isinstance(spec.aggregation, str):
                 return ""
             return METRICS.get(metric).unit if metric in METRICS else ""
-    judge = task.judge_spec
-    return "0-1" if judge is not None and metric == judge.metric_name else ""
+    for judge in task.judge_specs:  # a judge block's metric: by grading type
+        if metric != judge.metric_name:
+            continue
+        if judge.type in ("rating", "pairwise_rating"):
+            return "points"  # on the block's rating_range
+        scorer = judge.scorer() if judge.type == "extract" else None
+        if scorer is not None:  # judge values are averaged: the scorer's unit holds if it averages too
+            registered = METRICS.get(scorer.metric) if scorer.metric in METRICS else None
+            return registered.unit if registered is not None and registered.aggregate is mean else ""
+        return "0-1"  # binary 1/0, rubric sum(scores)/sum(weights)
+    return ""
 
 
 def mean_latency(tallies: Iterable[TaskTally]) -> float | None:

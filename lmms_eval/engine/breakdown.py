@@ -70,9 +70,7 @@ def labeller(task: Task) -> Labeller | None:
     return label
 
 
-def breakdown_results(
-    task: Task, tally: TaskTally, bootstrap_iters: int, higher: dict[str, bool]
-) -> dict[str, Any]:
+def breakdown_results(task: Task, tally: TaskTally, bootstrap_iters: int, higher: dict[str, bool]) -> dict[str, Any]:
     """The breakdown keys of a task's results entry (see the module docstring); ``higher`` gains
     the direction of each ``_macro_`` metric."""
     out: dict[str, Any] = {}

@@ -21,13 +21,15 @@ log = logging.getLogger("lmms_eval")
 def run_judges(
     selection: TaskSelection, cfg: RunConfig, run_dir: str, tallies: dict[str, TaskTally]
 ) -> dict[str, Any] | None:
-    """For each task with a ``judge:`` block, judge its logged samples, rewrite its log and its tally.
+    """For each task with a ``judge:`` block (or list of blocks), judge its logged samples, rewrite
+    its log and its tally.
 
     Runs after generation and before aggregation, from the sample logs (so ``lmms-eval score``
     does the same without the model). Replies are cached, so re-running costs no calls.
-    Returns what the results record about the judge, or None when no task asks for one.
+    Returns what the results record about the judge (``summary[task]``: counts summed over the
+    task's blocks, and per block under ``blocks``), or None when no task asks for one.
     """
-    tasks = {n: t for n, t in selection.tasks.items() if t.judge_spec is not None}
+    tasks = {n: t for n, t in selection.tasks.items() if t.judge_specs}
     if not tasks:
         return None
     if cfg.judge is None:
@@ -45,13 +47,13 @@ def run_judges(
         def load(record: SampleRecord, task: Any = task) -> Any:
             return task.doc(record.index)
 
-        judge_records_sync(
+        judge_records_sync(  # every block of the task, in order, sharing one cache
             records,
-            task.judge_spec,
+            task.judge_specs,
             cfg.judge,
             run_dir=run_dir,
             template_dir=task.yaml_dir,
-            doc_loader=load if task.judge_spec.image else None,
+            doc_loader=load if any(spec.image for spec in task.judge_specs) else None,
             show_progress=cfg.show_progress,
         )
         SampleStore(samples_path(run_dir, name)).rewrite(records)

@@ -61,7 +61,7 @@ def open_data(tasks: Sequence[Task], offset: int, model_name: str | None = None)
 
 def warn_unused_judge(tasks: Sequence[Task], judge: Any) -> None:
     """Warn when ``--judge`` is given but no selected task has a ``judge:`` block."""
-    if judge is not None and not any(task.judge_spec is not None for task in tasks):
+    if judge is not None and not any(task.judge_specs for task in tasks):
         log.warning(
             "--judge is ignored: none of the selected tasks (%s) has a judge: block",
             ", ".join(task.name for task in tasks),
@@ -69,29 +69,44 @@ def warn_unused_judge(tasks: Sequence[Task], judge: Any) -> None:
 
 
 def call_isolated(model: Model[Any], requests: list[Request]) -> list[Response]:
-    """Generate for a batch; if the batch fails, retry one by one so one bad sample cannot take
-    its neighbours down, and never misalign outputs with requests. A usage error (the user must
-    fix something, e.g. parameters the backend cannot serve) stops the run."""
-    try:
-        responses = model.generate(requests)
-        if len(responses) != len(requests):
-            raise RuntimeError(f"model returned {len(responses)} outputs for {len(requests)} requests")
-        return responses
-    except LmmsEvalError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - adapters fail in many ways; isolate per request
-        if len(requests) == 1:
-            return [Response.failed(f"{type(exc).__name__}: {exc}")]
-        log.debug("batch failed (%s); retrying one by one", exc)
-    out = []
-    for request in requests:
+    """Run a batch through the model; if it fails, retry one by one so one bad sample cannot take
+    its neighbours down, and never misalign outputs with requests. Requests with ``choices``
+    (``multiple_choice`` tasks) go to ``model.score_choices``, the others to ``model.generate``;
+    a batch may mix both (each part is called and isolated on its own, the order is kept). A
+    usage error (the user must fix something, e.g. parameters the backend cannot serve) stops the run."""
+
+    def isolated(call: Any, batch: list[Request]) -> list[Response]:
         try:
-            single = model.generate([request])
-            response = single[0] if len(single) == 1 else Response.failed("model returned no output")
+            responses = call(batch)
+            if len(responses) != len(batch):
+                raise RuntimeError(f"model returned {len(responses)} outputs for {len(batch)} requests")
+            return list(responses)
         except LmmsEvalError:
             raise
-        except Exception as exc:  # noqa: BLE001
-            response = Response.failed(f"{type(exc).__name__}: {exc}")
-        response.batch_size = response.batch_size or 1
-        out.append(response)
-    return out
+        except Exception as exc:  # noqa: BLE001 - adapters fail in many ways; isolate per request
+            if len(batch) == 1:
+                return [Response.failed(f"{type(exc).__name__}: {exc}")]
+            log.debug("batch failed (%s); retrying one by one", exc)
+        out = []
+        for request in batch:
+            try:
+                single = call([request])
+                response = single[0] if len(single) == 1 else Response.failed("model returned no output")
+            except LmmsEvalError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                response = Response.failed(f"{type(exc).__name__}: {exc}")
+            response.batch_size = response.batch_size or 1
+            out.append(response)
+        return out
+
+    scored = [i for i, request in enumerate(requests) if request.choices is not None]
+    if not scored:
+        return isolated(model.generate, requests)
+    if len(scored) == len(requests):
+        return isolated(model.score_choices, requests)
+    generated = [i for i in range(len(requests)) if i not in set(scored)]
+    merged: dict[int, Response] = {}
+    for call, positions in ((model.generate, generated), (model.score_choices, scored)):
+        merged.update(zip(positions, isolated(call, [requests[i] for i in positions])))
+    return [merged[i] for i in range(len(requests))]

@@ -172,7 +172,7 @@ def rule_decision(
 ) -> RuleOutcome:
     """Run the cascade rules; a rule without kwargs reuses the task's own score when present."""
     outcome = RuleOutcome()
-    empty = prediction is None or not str(prediction).strip()
+    empty = spec.judge_empty and (prediction is None or not str(prediction).strip())
     for rule in spec.rules():
         key = f"{rule.metric},{filter_name}"
         try:

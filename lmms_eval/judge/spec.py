@@ -22,6 +22,15 @@ type                what the judge is asked                                     
 ``extract``         extract the final answer from the raw response (MathVista)           ``score_with`` metric of
                                                                                         the extracted answer
 =================== =================================================================== =====================
+
+``judge:`` may also be a LIST of such blocks (:func:`parse_specs`), run in order over the same
+records, each producing its own metric (the names must differ). A block with
+``answer_from: <metric of an earlier extract block>`` judges the answer that block extracted
+instead of the filtered output (MathVerse: one prompt extracts, a second one scores)::
+
+    judge:
+      - {type: extract, template: extract.jinja, metric: extracted, score_with: exact_match}
+      - {type: binary, template: score.jinja, metric: judge_correct, answer_from: extracted}
 """
 
 from __future__ import annotations
@@ -73,6 +82,9 @@ class JudgeSpec(BaseModel):
     filters: list[str] | None = Field(None, description="filter pipelines whose answers are judged; default all")
     cascade: list[str | RuleSpec] = Field(default_factory=list, description="rule metrics tried first")
     judge_when: Literal["not_correct", "unparsed"] = "not_correct"
+    judge_empty: bool = Field(
+        True, description="judge_when unparsed: an empty answer goes to the judge; false: the rules decide it"
+    )
     rule_threshold: float = Field(1.0, description="a rule value at or above this decides 'correct'")
     score_with: str | RuleSpec | None = Field(None, description="extract: metric applied to the extracted answer")
     question: str | None = Field(None, description="doc column or jinja template; default: the prompt's user text")
@@ -84,6 +96,9 @@ class JudgeSpec(BaseModel):
     components_field: str | None = None
     weights_field: str | None = None
     variables: dict[str, Any] = Field(default_factory=dict, description="extra constants for the template")
+    answer_from: str | None = Field(
+        None, description="metric of an earlier extract block whose extracted answer this block judges"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> JudgeSpec:
@@ -116,8 +131,8 @@ class JudgeSpec(BaseModel):
         return rules[0] if rules else None
 
 
-def parse_spec(raw: dict[str, Any] | JudgeSpec, source: str = "task YAML") -> JudgeSpec:
-    """Validate a ``judge:`` block; errors name ``source`` (the task YAML) in one line."""
+def parse_spec(raw: dict[str, Any] | JudgeSpec, source: str = "task YAML", label: str = "judge") -> JudgeSpec:
+    """Validate one ``judge:`` block; errors name ``source`` (the task YAML) and ``label`` in one line."""
     from pydantic import ValidationError
 
     from lmms_eval.api.errors import ConfigError
@@ -126,11 +141,70 @@ def parse_spec(raw: dict[str, Any] | JudgeSpec, source: str = "task YAML") -> Ju
     if isinstance(raw, JudgeSpec):
         return raw
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: the judge block must be a mapping with at least 'type'")
+        raise ConfigError(f"{source}: {label}: a judge block must be a mapping with at least 'type'")
     try:
         return JudgeSpec(**raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         if not first["loc"]:
-            raise ConfigError(f"{source}: judge: {first['msg'].removeprefix('Value error, ')}") from None
-    return validate_config(JudgeSpec, raw, f"{source} judge block")
+            raise ConfigError(f"{source}: {label}: {first['msg'].removeprefix('Value error, ')}") from None
+    return validate_config(JudgeSpec, raw, f"{source} {label} block")
+
+
+def parse_specs(
+    raw: dict[str, Any] | JudgeSpec | list[Any] | tuple[Any, ...] | None, source: str = "task YAML"
+) -> list[JudgeSpec]:
+    """Validate a task's ``judge:`` value: one block (a mapping) or a list of blocks run in order.
+
+    Refused with a one-line :class:`~lmms_eval.api.errors.ConfigError` naming ``source``: two
+    blocks producing the same metric name (give each its own ``metric:``), and an
+    ``answer_from`` that does not name an EARLIER block of type ``extract``, or whose block does
+    not extract an answer for every filter pipeline this one judges.
+    """
+    from lmms_eval.api.errors import ConfigError
+
+    if raw is None:
+        return []
+    if isinstance(raw, (dict, JudgeSpec)):
+        specs = [parse_spec(raw, source)]
+    elif isinstance(raw, (list, tuple)):
+        specs = [parse_spec(block, source, f"judge[{i}]") for i, block in enumerate(raw)]
+    else:
+        raise ConfigError(f"{source}: judge must be a mapping (one block) or a list of blocks")
+    seen: dict[str, int] = {}
+    for i, spec in enumerate(specs):
+        label = f"judge[{i}]" if len(specs) > 1 else "judge"
+        name = spec.metric_name
+        if name in seen:
+            raise ConfigError(
+                f"{source}: judge[{seen[name]}] and judge[{i}] both produce metric {name!r}; "
+                "give each block its own 'metric:' name"
+            )
+        if spec.answer_from is not None:
+            _check_answer_from(spec, specs[:i], seen, f"{source}: {label}")
+        seen[name] = i
+    return specs
+
+
+def _check_answer_from(spec: JudgeSpec, earlier: list[JudgeSpec], seen: dict[str, int], where: str) -> None:
+    from lmms_eval.api.errors import ConfigError
+
+    if spec.answer_from not in seen:
+        names = ", ".join(repr(s.metric_name) for s in earlier) or "none"
+        raise ConfigError(
+            f"{where}: answer_from names {spec.answer_from!r}, which is not the metric of an earlier judge block "
+            f"(earlier blocks: {names}); list the extract block first"
+        )
+    source_spec = earlier[seen[spec.answer_from]]
+    if source_spec.type != "extract":
+        raise ConfigError(
+            f"{where}: answer_from names {spec.answer_from!r}, a {source_spec.type} block; "
+            "it must name a block of type extract"
+        )
+    if source_spec.filters is not None:
+        missing = [f for f in spec.filters or ["(all)"] if f not in source_spec.filters]
+        if missing:
+            raise ConfigError(
+                f"{where}: judges filter pipelines {', '.join(missing)} that block {spec.answer_from!r} does not "
+                f"extract ({', '.join(source_spec.filters)}); set this block's filters: to a subset of those"
+            )

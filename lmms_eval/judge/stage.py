@@ -15,6 +15,10 @@ the parsed verdict. A failed call or an unparseable verdict marks the record
 it, so it is counted as an error and never as a 0. Generation failures (``status="error"``) and
 records without scores (``--predict_only``) are left as they are. Records marked
 ``judge_error`` by an earlier run are judged again (their cached replies cost nothing).
+
+:class:`JudgeStage` is ONE judge block; :mod:`lmms_eval.judge.blocks` runs a task's blocks in
+order (``judge:`` as a list), feeds an ``answer_from`` block the answers an earlier extract
+block extracted, and writes the records' ``judge`` entries and statuses.
 """
 
 from __future__ import annotations
@@ -76,6 +80,20 @@ class _Item:
     value: Any = None
     verdict: Any = None
     error: str | None = None
+    skipped: str | None = None
+    """Why this (sample, filter) is not judged by this block (``answer_from``: no upstream answer)."""
+
+
+@dataclass
+class BlockResult:
+    """What one judge block decided for one record: its ``judge`` entry and its error reasons."""
+
+    entry: dict[str, Any]
+    errors: list[str]
+
+
+Upstream = Mapping[int, Mapping[str, tuple[Any, str | None]]]
+"""``answer_from`` input: record index -> filter -> (extracted answer, or None and why not)."""
 
 
 def _loggable(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -115,8 +133,17 @@ def _image_url(spec: JudgeSpec, doc: Mapping[str, Any]) -> str | None:
     return image_url(media_part("image", doc[spec.image]))  # type: ignore[arg-type]
 
 
-def _judgeable(record: SampleRecord) -> bool:
+def judgeable(record: SampleRecord) -> bool:
+    """True for a record the judge stage takes: generated and scored (``ok``, or ``judge_error``
+    from an earlier judge run or an earlier block)."""
     return record.status in ("ok", JUDGE_ERROR) and isinstance(record.filtered, dict) and record.scores is not None
+
+
+def reset_judge_errors(records: list[SampleRecord]) -> None:
+    """Before judging again: a ``judge_error`` record becomes ``ok`` (its judge verdicts are redone)."""
+    for record in records:
+        if judgeable(record) and record.status == JUDGE_ERROR:
+            record.status, record.error = "ok", None
 
 
 class JudgeStage:
@@ -176,14 +203,12 @@ class JudgeStage:
             return self.doc_loader(record)
         return record.doc or {}
 
-    def _plan(self, records: list[SampleRecord]) -> list[_Item]:
+    def _plan(self, records: list[SampleRecord], upstream: Upstream | None = None) -> list[_Item]:
         items: list[_Item] = []
         metric = self.spec.metric_name
         for index, record in enumerate(records):
-            if not _judgeable(record):
+            if not judgeable(record):
                 continue
-            if record.status == JUDGE_ERROR:
-                record.status, record.error = "ok", None
             scores = record.scores
             assert scores is not None
             for key in [k for k in scores if k.split(",", 1)[0] == metric]:
@@ -197,19 +222,32 @@ class JudgeStage:
                 continue
             wanted = self.spec.filters or list(record.filtered or {})
             for filter_name in wanted:
-                items.append(self._plan_one(index, record, doc, filter_name))
+                items.append(self._plan_one(index, record, doc, filter_name, upstream))
         return items
 
-    def _plan_one(self, index: int, record: SampleRecord, doc: Mapping[str, Any], filter_name: str) -> _Item:
+    def _plan_one(
+        self, index: int, record: SampleRecord, doc: Mapping[str, Any], filter_name: str, upstream: Upstream | None
+    ) -> _Item:
         item = _Item(index, filter_name, doc=doc)
         filtered = record.filtered or {}
         if filter_name not in filtered:
             item.error = f"filter {filter_name!r} named in judge.filters is not among {sorted(filtered)}"
             return item
         prediction = filtered[filter_name]
+        scores = record.scores
+        if self.spec.answer_from is not None:
+            prediction, why_not = (
+                (upstream or {})
+                .get(index, {})
+                .get(filter_name, (None, f"block {self.spec.answer_from!r} did not judge this answer"))
+            )
+            if why_not is not None:
+                item.stage, item.skipped = "skipped", why_not
+                return item
+            scores = None  # the task's rule scores are of the filtered output, not of this answer
         try:
             if self.spec.cascade:
-                outcome = grading.rule_decision(self.spec, prediction, record.target, doc, record.scores, filter_name)
+                outcome = grading.rule_decision(self.spec, prediction, record.target, doc, scores, filter_name)
                 item.rules = outcome.values
                 if outcome.decided(self.spec.judge_when):
                     item.stage = "rule"
@@ -297,7 +335,7 @@ class JudgeStage:
 
     # ---- scoring ----------------------------------------------------------------------------
     def _decide(self, item: _Item, record: SampleRecord) -> None:
-        if item.error is not None or item.stage == "rule":
+        if item.error is not None or item.stage in ("rule", "skipped"):
             return
         failed = [c.error for c in item.calls if c.error is not None]
         if failed:
@@ -314,11 +352,13 @@ class JudgeStage:
         except Exception as exc:  # noqa: BLE001 - a scoring bug fails this sample, not the run
             item.error = f"judge scoring failed: {type(exc).__name__}: {exc}"
 
-    def _write(self, items: list[_Item], records: list[SampleRecord]) -> None:
+    def _write(self, items: list[_Item], records: list[SampleRecord]) -> dict[int, BlockResult]:
+        """Write this block's scores; return each judged record's ``judge`` entry and error reasons."""
         metric = self.spec.metric_name
         by_record: dict[int, list[_Item]] = {}
         for item in items:
             by_record.setdefault(item.index, []).append(item)
+        results: dict[int, BlockResult] = {}
         for index, its in by_record.items():
             record = records[index]
             per_filter: dict[str, Any] = {}
@@ -328,115 +368,55 @@ class JudgeStage:
                     "stage": item.stage,
                     "rules": item.rules or None,
                     "verdict": item.verdict,
-                    "value": item.value if item.error is None else None,
+                    "value": item.value if item.error is None and item.skipped is None else None,
                     "error": item.error,
                     "calls": [c.log_entry() for c in item.calls],
                 }
-                if item.error is None:
+                if item.skipped is not None:
+                    per_filter[item.filter]["skipped"] = item.skipped
+                elif item.error is None:
                     assert record.scores is not None
                     record.scores[f"{metric},{item.filter}"] = item.value
                 else:
                     errors.append(f"{item.filter}: {item.error}" if item.filter != "*" else item.error)
-            record.judge = {
+            status = JUDGE_ERROR if errors else ("skipped" if all(i.skipped for i in its) else "ok")
+            entry = {
                 "type": self.spec.type,
                 "metric": metric,
                 "judge_model": self.config.model,
                 "template": self.template.name,
                 "template_hash": self.template_hash,
-                "status": JUDGE_ERROR if errors else "ok",
+                "status": status,
                 "filters": per_filter,
             }
-            if errors:
-                record.fail(JUDGE_ERROR, "judge: " + "; ".join(errors))
+            if self.spec.answer_from is not None:
+                entry["answer_from"] = self.spec.answer_from
+            results[index] = BlockResult(entry, errors)
+        return results
 
-    async def run(self, records: list[SampleRecord]) -> list[SampleRecord]:
-        """Judge ``records`` in place (see the module docstring) and return them."""
-        items = self._plan(records)
+    async def judge_block(
+        self, records: list[SampleRecord], upstream: Upstream | None = None
+    ) -> dict[int, BlockResult]:
+        """Run this block over ``records``: plan, call (cache first), parse, write its scores.
+
+        ``upstream`` gives an ``answer_from`` block its answers. Statuses and ``record.judge`` are
+        left to the caller (:func:`lmms_eval.judge.blocks.judge_records`).
+        """
+        items = self._plan(records, upstream)
         await self._run_calls(items)
         for item in items:
             self._decide(item, records[item.index])
-        self._write(items, records)
+        return self._write(items, records)
+
+    async def run(self, records: list[SampleRecord]) -> list[SampleRecord]:
+        """Judge ``records`` in place with this one block (see the module docstring) and return them."""
+        reset_judge_errors(records)
+        for index, result in (await self.judge_block(records)).items():
+            records[index].judge = result.entry
+            if result.errors:
+                records[index].fail(JUDGE_ERROR, "judge: " + "; ".join(result.errors))
         return records
 
     def run_sync(self, records: list[SampleRecord]) -> list[SampleRecord]:
         """Synchronous :meth:`run`."""
         return run_sync(self.run(records))
-
-
-async def judge_records(
-    records: list[SampleRecord],
-    task_judge_spec: JudgeSpec | dict[str, Any],
-    judge_config: JudgeConfig | str | dict[str, Any],
-    cache: JudgeCache | str | None = None,
-    **options: Any,
-) -> list[SampleRecord]:
-    """Engine entry point: judge one task's finished records in place and return them.
-
-    ``options``: ``template_dir`` (the task's folder, for its templates), ``run_dir`` (default
-    cache location), ``doc_loader`` (``record -> full document``, needed when the judge is shown
-    an image the logged ``doc`` left out), ``show_progress``, ``client`` (a shared
-    :class:`~lmms_eval.clients.AsyncChatClient`).
-    """
-    stage = JudgeStage(task_judge_spec, judge_config, cache, **options)
-    try:
-        return await stage.run(records)
-    finally:
-        stage.close()
-
-
-def judge_records_sync(
-    records: list[SampleRecord],
-    task_judge_spec: JudgeSpec | dict[str, Any],
-    judge_config: JudgeConfig | str | dict[str, Any],
-    cache: JudgeCache | str | None = None,
-    **options: Any,
-) -> list[SampleRecord]:
-    """Synchronous :func:`judge_records` (works inside a running event loop too)."""
-    return run_sync(judge_records(records, task_judge_spec, judge_config, cache, **options))
-
-
-def judge_summary(records: list[SampleRecord]) -> dict[str, Any]:
-    """Counts for the results: who decided each (sample, filter), errors, calls paid vs cached.
-
-    Computed from the records alone, so ``lmms-eval score`` reports the same numbers.
-    """
-    summary: dict[str, Any] = {
-        "samples": 0,
-        "judged_items": 0,
-        "decided_by_rule": 0,
-        "decided_by_judge": 0,
-        "judge_errors": 0,
-        "samples_with_judge_error": 0,
-        "calls": 0,
-        "cached_calls": 0,
-        "prompt_tokens": 0,
-        "completion_tokens": 0,
-        "error_examples": [],
-    }
-    for record in records:
-        info = record.judge
-        if not isinstance(info, dict):
-            continue
-        summary["samples"] += 1
-        if info.get("status") == JUDGE_ERROR:
-            summary["samples_with_judge_error"] += 1
-            if len(summary["error_examples"]) < 5:
-                summary["error_examples"].append({"doc_id": record.doc_id, "error": record.error})
-        for entry in (info.get("filters") or {}).values():
-            summary["judged_items"] += 1
-            if entry.get("error"):
-                summary["judge_errors"] += 1
-            elif entry.get("stage") == "rule":
-                summary["decided_by_rule"] += 1
-            else:
-                summary["decided_by_judge"] += 1
-            for call in entry.get("calls") or []:
-                if call.get("cached"):
-                    summary["cached_calls"] += 1
-                elif call.get("reply") is not None or call.get("error"):
-                    summary["calls"] += 1
-                usage = call.get("usage") or {}
-                if not call.get("cached"):
-                    summary["prompt_tokens"] += usage.get("prompt_tokens") or 0
-                    summary["completion_tokens"] += usage.get("completion_tokens") or 0
-    return summary

@@ -45,7 +45,8 @@ class JudgeTemplate:
 
         try:
             template = _compiled(self.source)
-            return template.render(**variables).strip()
+            # leading whitespace dropped, trailing spaces kept ("Extracted answer: " is MathVista's official ending)
+            return template.render(**variables).lstrip().rstrip("\r\n")
         except jinja2.UndefinedError as exc:
             raise SampleError(f"judge template {self.path}: {exc}; give that value or change the template") from None
         except jinja2.TemplateError as exc:

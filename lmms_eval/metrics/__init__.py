@@ -30,6 +30,7 @@ def _builtin_modules() -> list[str]:
         if not info.name.startswith("_") and info.name not in _HELPERS
     ]
 
+
 _AGGREGATIONS: dict[str, Callable[[Sequence[Any]], float]] = {
     "mean": mean,
     "median": lambda values: float(statistics.median(float(v) for v in values)) if values else math.nan,

@@ -127,37 +127,40 @@ def _check_filters(task: Task) -> None:
 
 
 def _check_judge(task: Task) -> None:
-    spec = task.judge_spec  # the block's own schema, checked by parse_spec
-    if spec is None:
+    specs = task.judge_specs  # each block's own schema, distinct metrics and answer_from: parse_specs
+    if not specs:
         return
     from lmms_eval.api.registry import METRICS
     from lmms_eval.judge.templates import load_template
 
-    where = f"{task.yaml_path}: judge"
-    for name in (spec.template_name, spec.system_template):
-        if name is not None:
-            try:
-                load_template(name, [task.yaml_dir])
-            except ConfigError as exc:
-                raise ConfigError(f"{where}: {exc}") from None
-    rules = spec.rules() + ([spec.scorer()] if spec.type == "extract" else [])
-    for rule in rules:
-        if rule is None:
-            continue
-        if rule.metric not in METRICS:
-            raise ConfigError(
-                f"{where}: unknown metric {rule.metric!r}.{did_you_mean(rule.metric, METRICS.names())} "
-                "List them with `lmms-eval metrics`."
-            )
-        if getattr(_registered(METRICS, rule.metric, where), "corpus_level", False):
-            raise ConfigError(f"{where}: metric {rule.metric!r} is corpus-level; the judge needs a per-sample metric")
     pipelines = [name for name, _steps in task.filters]
-    for name in spec.filters or []:
-        if name not in pipelines:
-            raise ConfigError(
-                f"{where}: judge.filters names {name!r}, which is not a filter pipeline of this task "
-                f"({', '.join(pipelines)}).{did_you_mean(name, pipelines)}"
-            )
+    for i, spec in enumerate(specs):
+        where = f"{task.yaml_path}: judge" + (f"[{i}] ({spec.metric_name})" if len(specs) > 1 else "")
+        for name in (spec.template_name, spec.system_template):
+            if name is not None:
+                try:
+                    load_template(name, [task.yaml_dir])
+                except ConfigError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
+        rules = spec.rules() + ([spec.scorer()] if spec.type == "extract" else [])
+        for rule in rules:
+            if rule is None:
+                continue
+            if rule.metric not in METRICS:
+                raise ConfigError(
+                    f"{where}: unknown metric {rule.metric!r}.{did_you_mean(rule.metric, METRICS.names())} "
+                    "List them with `lmms-eval metrics`."
+                )
+            if getattr(_registered(METRICS, rule.metric, where), "corpus_level", False):
+                raise ConfigError(
+                    f"{where}: metric {rule.metric!r} is corpus-level; the judge needs a per-sample metric"
+                )
+        for name in spec.filters or []:
+            if name not in pipelines:
+                raise ConfigError(
+                    f"{where}: judge.filters names {name!r}, which is not a filter pipeline of this task "
+                    f"({', '.join(pipelines)}).{did_you_mean(name, pipelines)}"
+                )
 
 
 def check_scoring(task: Task) -> None:

@@ -68,7 +68,7 @@ class Task(TaskScoring):
         resolved = resolve_functions(raw)
         config = validate_config(TaskConfig, resolved, path)
         task = cls(config, raw, path)
-        _ = task.judge_spec  # validate the judge block now, naming this file
+        _ = task.judge_specs  # validate the judge blocks now, naming this file
         _ = task.base_params  # and the generation parameters
         check_scoring(task)  # metric, aggregation and filter names, judge templates: before any generation
         return task
@@ -112,13 +112,14 @@ class Task(TaskScoring):
         check_changes_prompt(self, doc, model_name)
 
     @cached_property
-    def judge_spec(self) -> Any:
-        """The validated ``judge:`` block (a :class:`lmms_eval.judge.JudgeSpec`), or None."""
+    def judge_specs(self) -> list[Any]:
+        """The validated ``judge:`` blocks (:class:`lmms_eval.judge.JudgeSpec`), in run order; ``[]``
+        without a judge. One mapping gives one block; a list gives several (distinct metrics)."""
         if not self.config.judge:
-            return None
-        from lmms_eval.judge.spec import parse_spec
+            return []
+        from lmms_eval.judge.spec import parse_specs
 
-        return parse_spec(self.config.judge, self.yaml_path)
+        return parse_specs(self.config.judge, self.yaml_path)
 
     @cached_property
     def config_hash(self) -> str:

@@ -37,7 +37,7 @@ class TaskScoring:
         def choices(self, doc: dict[str, Any]) -> list[Any] | None: ...
 
         @property
-        def judge_spec(self) -> Any: ...
+        def judge_specs(self) -> list[Any]: ...
 
     @cached_property
     def filters(self) -> list[tuple[str, list[tuple[Callable[..., Any], dict[str, Any]]]]]:
@@ -130,7 +130,7 @@ class TaskScoring:
             if hib is None:
                 hib = registered.higher_is_better if registered is not None else True
             return fn, hib
-        if self.judge_spec is not None and metric_name == self.judge_spec.metric_name:
+        if any(metric_name == spec.metric_name for spec in self.judge_specs):
             from lmms_eval.metrics import aggregation_by_name
 
             return aggregation_by_name("mean"), True

@@ -127,7 +127,7 @@ PARSE_TABLE = [
 
 @pytest.mark.parametrize("reply", PARSE_TABLE)
 def test_verdict_pattern_reads_what_audiobench_reads(reply: str) -> None:
-    spec = Task.from_yaml(str(TASK_DIR / "openhermes_audio_test.yaml")).judge_spec
+    spec = Task.from_yaml(str(TASK_DIR / "openhermes_audio_test.yaml")).judge_specs[0]
     assert spec is not None and tuple(spec.rating_range) == (0.0, 5.0)
     official = audiobench_reading(reply)
     if official is None:
@@ -139,7 +139,7 @@ def test_verdict_pattern_reads_what_audiobench_reads(reply: str) -> None:
 
 def test_out_of_range_rating_is_unparseable_here() -> None:
     # AudioBench would average a 6 in; on a 0-5 scale it is a judge error here (README)
-    spec = Task.from_yaml(str(TASK_DIR / "alpaca_audio_test.yaml")).judge_spec
+    spec = Task.from_yaml(str(TASK_DIR / "alpaca_audio_test.yaml")).judge_specs[0]
     assert spec is not None
     assert audiobench_reading("Rating: 6") == 6.0
     with pytest.raises(VerdictError, match="outside 0..5"):
