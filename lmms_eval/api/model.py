@@ -86,6 +86,39 @@ def _without_input(error: Any) -> str:
 
 ConfigT = TypeVar("ConfigT", bound=ModelConfig)
 
+#: The adapters that implement :meth:`Model.score_choices` (named in refusals).
+CHOICE_ADAPTERS = ("hf_chat", "qwen2_5_vl", "llava_onevision", "llava_vid", "qwen2_audio", "aero", "vllm")
+
+
+def option_letter(index: int) -> str:
+    """The letter of option ``index``: A..Z, then AA, AB, ... (spreadsheet style)."""
+    letters = ""
+    index += 1
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def choice_response(
+    logprobs: Sequence[float], tokens: Sequence[int], prompt_tokens: int | None = None, **fields: Any
+) -> Response:
+    """The :meth:`Model.score_choices` response for one request from each option's summed
+    log-prob and token count: ``text`` = the winner's letter, the winner = the lowest mean token
+    loss (``-logprob / tokens``; ties: the first option); ``extra`` holds ``choice`` (the index),
+    ``choice_losses``, ``choice_logprobs`` and ``choice_tokens``. ``fields`` go to the Response."""
+    if not logprobs or len(logprobs) != len(tokens) or any(n <= 0 for n in tokens):
+        raise ValueError(f"cannot pick an option from logprobs={list(logprobs)} tokens={list(tokens)}")
+    losses = [-float(lp) / int(n) for lp, n in zip(logprobs, tokens)]
+    best = min(range(len(losses)), key=lambda i: (losses[i], i))
+    extra = {
+        "choice": best,
+        "choice_losses": losses,
+        "choice_logprobs": [float(lp) for lp in logprobs],
+        "choice_tokens": [int(n) for n in tokens],
+    }
+    return Response(text=option_letter(best), prompt_tokens=prompt_tokens, extra=extra, **fields)
+
 
 class Model(Generic[ConfigT]):
     """Base class for model adapters, generic in their validated config.
@@ -102,6 +135,9 @@ class Model(Generic[ConfigT]):
     * ``default_max_new_tokens``: what a task that sets no ``max_new_tokens`` gets (recorded in
       each sample's resolved generation parameters).
     * :attr:`media_spec`: what to decode ahead of :meth:`generate` in worker threads.
+    * ``scores_choices``: True when :meth:`score_choices` is implemented (likelihood scoring of
+      ``multiple_choice`` tasks); a run that sends such a task to another model is refused
+      before the model loads.
     """
 
     name: ClassVar[str] = "model"
@@ -112,6 +148,8 @@ class Model(Generic[ConfigT]):
     default_max_new_tokens: int | None = None
     #: Old ``--model_args`` names and the name that replaced them (one name per concept).
     renamed_args: ClassVar[dict[str, str]] = {}
+    #: Whether :meth:`score_choices` is implemented (``output_type: multiple_choice`` tasks).
+    scores_choices: ClassVar[bool] = False
 
     def __init__(self, config: ConfigT | None = None) -> None:
         self.config: ConfigT = config if config is not None else cast(ConfigT, self.Config())
@@ -168,6 +206,25 @@ class Model(Generic[ConfigT]):
         ``Response.error``; an exception fails the whole batch (the engine then retries the
         requests one by one so a single bad sample cannot take its neighbours with it)."""
         raise NotImplementedError
+
+    def score_choices(self, requests: Sequence[Request]) -> list[Response]:
+        """Likelihood scoring of ``multiple_choice`` requests: one :class:`Response` per request, in order.
+
+        Contract (V* Bench's official rule, penghao-wu/vstar ``vstar_bench_eval.py`` @7539bcc,
+        ``multiple_choices_inference``): each option of ``request.choices`` is scored as the
+        assistant's reply after the request's chat prompt, the prompt rendered exactly as
+        generation renders it (with the generation prompt / assistant header). The scored tokens
+        are everything the chat template writes for that reply after the prompt: the option's
+        tokens and the template's end-of-turn marker (the official script scores the option plus
+        the conversation separator ``</s>`` the same way). Per option: the sum of the log-probs of
+        those tokens, their count and the mean token loss (``-sum / count``). The winner is the
+        option with the LOWEST MEAN TOKEN LOSS (ties: the first). Build the response with
+        :func:`choice_response`. A request that cannot be scored fails alone (``Response.error``);
+        an exception fails the whole call (the engine then retries one by one).
+        """
+        raise UsageError(
+            f"model {self.name!r} cannot score options (output_type: multiple_choice); use {', '.join(CHOICE_ADAPTERS)}"
+        )
 
     def describe(self) -> dict[str, Any]:
         """What the results record about this model (secrets are redacted later)."""

@@ -318,7 +318,17 @@ class Evaluator:
         return estimate_cost(messages, probe=probe)
 
     def _check_modalities(self, kinds: dict[str, set[str]]) -> None:
-        """Refuse, before any generation, a task that sends what the model does not take."""
+        """Refuse, before the model loads, a task that sends what the model does not take, and a
+        ``multiple_choice`` task for a model that cannot score options."""
+        from lmms_eval.api.model import CHOICE_ADAPTERS
+
+        if not getattr(self.model_cls, "scores_choices", False):
+            for task in self.tasks:
+                if task.config.output_type == "multiple_choice" and task.name in kinds:
+                    raise UsageError(
+                        f"model {self.model_name!r} cannot score options (multiple_choice task {task.name!r}); "
+                        f"use {'/'.join(CHOICE_ADAPTERS[:-1])} or {CHOICE_ADAPTERS[-1]}"
+                    )
         takes = set(self.model_cls.modalities)
         for name, sent in kinds.items():
             missing = sent - takes

@@ -54,6 +54,7 @@ from lmms_eval.models.families import FAMILIES, ModelFamily
 from lmms_eval.models.hf.audio import AudioPrompt, ChatAudioConfig, ChatAudioModel, split_fixed
 from lmms_eval.models.hf.base import Job
 from lmms_eval.models.hf.chat import chat_conversation
+from lmms_eval.models.hf.choices import ChoiceJob, audio_choice_job, encode_audio_texts
 
 MIN_TAIL_SECONDS = 0.05
 
@@ -74,6 +75,7 @@ class Aero(ChatAudioModel[AeroConfig]):
     name: ClassVar[str] = "aero"
     Config: ClassVar[type[ModelConfig]] = AeroConfig
     family: ClassVar[ModelFamily] = FAMILIES["aero"]
+    scores_choices: ClassVar[bool] = True
 
     def __init__(self, config: AeroConfig | None = None) -> None:
         cfg = config if config is not None else AeroConfig()
@@ -90,6 +92,20 @@ class Aero(ChatAudioModel[AeroConfig]):
         return split_fixed(wave, self.rate, self.config.chunk_seconds, MIN_TAIL_SECONDS)
 
     def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
+        prompts, extra = self.window_prompts(request)
+        return self.jobs_of(index, request, [prompt for prompt, _ in prompts]), extra
+
+    # likelihood scoring (output_type: multiple_choice): see lmms_eval.models.hf.choices
+    def choice_job(self, index: int, request: Request) -> ChoiceJob:
+        prompts, extra = self.window_prompts(request)
+        return audio_choice_job(self, index, request, [p for p, _ in prompts], prompts[0][1], extra)
+
+    def encode_choice_texts(self, texts: list[str], media: list[Any]) -> Any:
+        return encode_audio_texts(self, texts, media)
+
+    def window_prompts(self, request: Request) -> tuple[list[tuple[AudioPrompt, list[dict[str, Any]]]], dict[str, Any]]:
+        """Per audio window: the prompt with its chunks and the conversation it was rendered from;
+        and the response's ``extra``."""
         cfg = self.config
         waves, extra = self.read_request(request)
         # windows[k] = the clips of job k, one list of waveforms per audio part.
@@ -100,7 +116,7 @@ class Aero(ChatAudioModel[AeroConfig]):
                 f"{cfg.max_audio_seconds:g} in a prompt with {len(waves)} clips; shorten the clips or raise "
                 f"max_audio_seconds"
             )
-        prompts: list[AudioPrompt] = []
+        prompts: list[tuple[AudioPrompt, list[dict[str, Any]]]] = []
         dropped = 0.0
         for parts in windows:
             chunked = []
@@ -114,10 +130,10 @@ class Aero(ChatAudioModel[AeroConfig]):
 
             conversation = chat_conversation(request.messages, entries)
             prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
-            prompts.append(AudioPrompt(prompt, [chunk for chunks in chunked for chunk in chunks]))
+            prompts.append((AudioPrompt(prompt, [chunk for chunks in chunked for chunk in chunks]), conversation))
         if dropped:
             extra["dropped_tail_s"] = round(dropped, 4)
-        extra["audio_chunks"] = sum(len(p.clips) for p in prompts)
+        extra["audio_chunks"] = sum(len(p.clips) for p, _ in prompts)
         if "long_audio_policy" not in extra and len(windows) == 1:
             extra["long_audio_policy"] = "whole"  # every sample of the audio is in the one prompt
-        return self.jobs_of(index, request, prompts), extra
+        return prompts, extra

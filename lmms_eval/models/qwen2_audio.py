@@ -37,6 +37,7 @@ from lmms_eval.models.families import FAMILIES, ModelFamily
 from lmms_eval.models.hf.audio import AudioPrompt, ChatAudioConfig, ChatAudioModel, apply_long_audio_policy
 from lmms_eval.models.hf.base import Job
 from lmms_eval.models.hf.chat import chat_conversation
+from lmms_eval.models.hf.choices import ChoiceJob, audio_choice_job, encode_audio_texts
 
 
 class Qwen2AudioConfig(ChatAudioConfig):
@@ -52,6 +53,7 @@ class Qwen2Audio(ChatAudioModel[Qwen2AudioConfig]):
     name: ClassVar[str] = "qwen2_audio"
     Config: ClassVar[type[ModelConfig]] = Qwen2AudioConfig
     family: ClassVar[ModelFamily] = FAMILIES["qwen2_audio"]
+    scores_choices: ClassVar[bool] = True
 
     def model_class(self) -> Any:
         from transformers import Qwen2AudioForConditionalGeneration
@@ -78,6 +80,18 @@ class Qwen2Audio(ChatAudioModel[Qwen2AudioConfig]):
                 waves[n] = pieces[0]
                 cut += info["truncated_audio_s"]
             extra.update(truncated_audio_s=round(cut, 3), long_audio_policy="truncate")
-        conversation = chat_conversation(request.messages, lambda n: [{"type": "audio", "audio_url": f"audio_{n}"}])
+        conversation = self.conversation(request)
         prompt = self.processor.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
         return self.jobs_of(index, request, [AudioPrompt(prompt, clips) for clips in windows]), extra
+
+    def conversation(self, request: Request) -> list[dict[str, Any]]:
+        """The request as the chat template's conversation (one audio slot per audio part)."""
+        return chat_conversation(request.messages, lambda n: [{"type": "audio", "audio_url": f"audio_{n}"}])
+
+    # likelihood scoring (output_type: multiple_choice): see lmms_eval.models.hf.choices
+    def choice_job(self, index: int, request: Request) -> ChoiceJob:
+        jobs, extra = self.request_jobs(index, request)
+        return audio_choice_job(self, index, request, [job.inputs for job in jobs], self.conversation(request), extra)
+
+    def encode_choice_texts(self, texts: list[str], media: list[Any]) -> Any:
+        return encode_audio_texts(self, texts, media)

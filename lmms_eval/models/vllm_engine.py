@@ -62,6 +62,7 @@ from lmms_eval.models.vllm_replicas import (  # noqa: F401 - re-exported: the en
     discard_unfinished,
     output_to_generated,
     run_engine,
+    score_choice_requests,
 )
 
 log = logging.getLogger(__name__)
@@ -366,12 +367,14 @@ class VLLMConfig(ModelConfig):
 
 
 class VLLM(Model[VLLMConfig]):
-    """Offline ``vllm.LLM`` engine for image/video/audio chat models."""
+    """Offline ``vllm.LLM`` engine for image/video/audio chat models (options scored by ``prompt_logprobs``)."""
 
     name: ClassVar[str] = "vllm"
     modalities: ClassVar[frozenset[str]] = frozenset({"text", "image", "video", "audio"})
     Config: ClassVar[type[ModelConfig]] = VLLMConfig
     renamed_args: ClassVar[dict[str, str]] = {"frame_multiple": "family"}
+    scores_choices: ClassVar[bool] = True
+    score_choices = score_choice_requests  # likelihood scoring through prompt_logprobs (see there)
 
     def __init__(self, config: VLLMConfig | None = None) -> None:
         super().__init__(config)
@@ -430,13 +433,13 @@ class VLLM(Model[VLLMConfig]):
     def media_spec(self) -> MediaSpec:
         return vllm_media_spec(self.config, self.traits, self.template)
 
-    def render(self, messages: list[dict[str, Any]], continue_final: bool) -> str:
+    def render(self, messages: list[dict[str, Any]], continue_final: bool, close_reply: bool = False) -> str:
         return str(
             self.template.apply_chat_template(
                 messages,
                 tokenize=False,
-                add_generation_prompt=not continue_final,
-                continue_final_message=continue_final,
+                add_generation_prompt=not continue_final and not close_reply,  # close_reply: a finished reply
+                continue_final_message=continue_final and not close_reply,
             )
         )
 

@@ -36,18 +36,41 @@ class Generated:
     prompt_tokens: int | None
     completion_tokens: int | None
     finish_reason: str | None = None
+    prompt_token_ids: list[int] | None = None
+    """The prompt's token ids as the engine encoded it (only when ``prompt_logprobs`` was asked)."""
+    prompt_logprobs: list[float | None] | None = None
+    """Per prompt position, the log-prob of the ACTUAL prompt token given the tokens before it
+    (None at position 0, which nothing predicts); only when ``prompt_logprobs`` was asked."""
+
+
+def actual_prompt_logprobs(prompt_ids: Sequence[int], entries: Sequence[Any]) -> list[float | None]:
+    """vLLM's ``RequestOutput.prompt_logprobs`` (per position: None or a dict token id ->
+    ``Logprob``, holding the top ones plus the actual token) -> the actual token's log-prob per
+    position (None where the entry is None or lacks that token)."""
+    out: list[float | None] = []
+    for token, entry in zip(prompt_ids, entries):
+        found = entry.get(int(token)) if entry else None
+        value = getattr(found, "logprob", found)
+        out.append(float(value) if value is not None else None)
+    return out
 
 
 def output_to_generated(output: Any) -> Generated:
-    """A ``vllm.RequestOutput`` -> :class:`Generated` (first completion)."""
+    """A ``vllm.RequestOutput`` -> :class:`Generated` (first completion; with the actual prompt
+    tokens' log-probs when the request asked for ``prompt_logprobs``)."""
     first = output.outputs[0]
     prompt_ids = getattr(output, "prompt_token_ids", None)
     token_ids = getattr(first, "token_ids", None)
+    entries = getattr(output, "prompt_logprobs", None)
+    scored = entries is not None and prompt_ids is not None
+    ids = [int(t) for t in prompt_ids] if scored and prompt_ids is not None else None
     return Generated(
         text=first.text,
         prompt_tokens=len(prompt_ids) if prompt_ids is not None else None,
         completion_tokens=len(token_ids) if token_ids is not None else None,
         finish_reason=getattr(first, "finish_reason", None),
+        prompt_token_ids=ids,
+        prompt_logprobs=actual_prompt_logprobs(ids, entries or []) if ids is not None else None,
     )
 
 
@@ -233,3 +256,116 @@ class LocalEngine:
     def close(self) -> None:
         """Drop the engine."""
         self.engine = None
+
+
+# ---- likelihood scoring (output_type: multiple_choice) ---------------------------------------
+
+#: SamplingParams of a likelihood row: the prompt's own tokens' log-probs, one throwaway token.
+CHOICE_SAMPLING: dict[str, Any] = {"max_tokens": 1, "temperature": 0.0, "prompt_logprobs": 1}
+
+
+def continuation_ids(
+    tokenize: Callable[[str], list[int]], prompt: str, reply: str, label: str, option: int
+) -> list[int]:
+    """The tokens the reply text adds after the prompt text (both tokenised without special
+    tokens); a prompt whose tokens are not a prefix of the reply's is that sample's error."""
+    from lmms_eval.api.errors import SampleError
+    from lmms_eval.models.hf.choices import prefix_error
+
+    prompt_ids, reply_ids = tokenize(prompt), tokenize(reply)
+    reason = prefix_error(label, option, prompt_ids, reply_ids)
+    if reason is not None:
+        raise SampleError(reason)
+    return reply_ids[len(prompt_ids) :]
+
+
+def continuation_logprob(gen: Generated, continuation: Sequence[int], label: str, option: int) -> float:
+    """The summed log-prob of the last ``len(continuation)`` prompt tokens of an engine output
+    (those must be exactly ``continuation``: the engine encoded the same tokens)."""
+    from lmms_eval.api.errors import SampleError
+
+    ids, logprobs, k = gen.prompt_token_ids, gen.prompt_logprobs, len(continuation)
+    if ids is None or logprobs is None:
+        raise SampleError(f"{label}: the vllm engine returned no prompt_logprobs for option {option}")
+    if k == 0 or len(ids) <= k or ids[-k:] != list(continuation):
+        raise SampleError(
+            f"{label}: option {option}: the engine's last tokens {ids[-k:]} are not the option's "
+            f"{list(continuation)} (its tokenizer or template differs from the processor's)"
+        )
+    tail = logprobs[-k:]
+    if any(value is None for value in tail):
+        raise SampleError(f"{label}: option {option}: the engine gave no log-prob for some of its tokens")
+    return float(sum(value for value in tail if value is not None))
+
+
+def score_choice_requests(adapter: Any, requests: Sequence[Any]) -> list[Any]:
+    """``VLLM.score_choices``: per request, one engine prompt per option (the chat rendered with
+    the option as the closed assistant reply, the request's media), ``prompt_logprobs`` read back
+    for the option's tokens (:func:`continuation_logprob`); the same contract and winner rule as
+    the ``transformers`` adapters (:meth:`lmms_eval.api.model.Model.score_choices`)."""
+    import time
+
+    from lmms_eval.api.errors import SampleError
+    from lmms_eval.api.model import choice_response
+    from lmms_eval.api.request import Response
+    from lmms_eval.models.hf.chat import to_hf_chat
+    from lmms_eval.models.hf.choices import reply_messages
+    from lmms_eval.models.vllm_engine import request_to_vllm_inputs
+
+    cfg, tokenizer = adapter.config, getattr(adapter.template, "tokenizer", adapter.template)
+
+    def tokenize(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    results: list[Any] = [None] * len(requests)
+    prompts: list[dict[str, Any]] = []
+    rows: list[tuple[int, list[list[int]], dict[str, Any]]] = []  # request, continuations, extra
+    for i, request in enumerate(requests):
+        label = request.label()
+        try:
+            if not request.choices:
+                raise SampleError(f"{label}: a multiple_choice request has no options")
+            own, extra = request_to_vllm_inputs(
+                request,
+                adapter.render,
+                adapter.media_spec,
+                traits=adapter.traits,
+                system_prompt=cfg.system_prompt,
+                audio_limit_s=adapter.audio_limit_s,
+                long_audio=cfg.long_audio,
+                model_name=adapter.name,
+            )
+            if len(own) != 1:
+                raise SampleError(f"{label}: options cannot be scored over {len(own)} audio windows")
+            chat = to_hf_chat(request.messages, cfg.system_prompt)
+            replies = [adapter.render(reply_messages(chat.messages, o), False, True) for o in request.choices]
+            conts = [continuation_ids(tokenize, own[0]["prompt"], r, label, k) for k, r in enumerate(replies)]
+        except (SampleError, OSError, ValueError) as exc:
+            results[i] = Response.failed(str(exc) if isinstance(exc, SampleError) else f"{label}: {exc}")
+            continue
+        prompts.extend({**own[0], "prompt": reply} for reply in replies)
+        rows.append((i, conts, extra))
+    if prompts:
+        start = time.perf_counter()
+        generated = adapter.engine.generate(prompts, [dict(CHOICE_SAMPLING) for _ in prompts])
+        share = (time.perf_counter() - start) / len(prompts)
+        at = 0
+        for i, conts, extra in rows:
+            outputs, at = generated[at : at + len(conts)], at + len(conts)
+            label = requests[i].label()
+            try:
+                sums = [continuation_logprob(g, c, label, k) for k, (g, c) in enumerate(zip(outputs, conts))]
+            except SampleError as exc:
+                results[i] = Response.failed(str(exc))
+                continue
+            first = outputs[0].prompt_token_ids or []
+            response = choice_response(
+                sums,
+                [len(c) for c in conts],
+                prompt_tokens=len(first) - len(conts[0]),
+                latency_s=round(share * len(conts), 4),
+                batch_size=len(rows),
+            )
+            response.extra = {**extra, **response.extra}
+            results[i] = response
+    return [r if r is not None else Response.failed("no output") for r in results]

@@ -15,6 +15,10 @@ model, and implements :meth:`~HFModel.generate` once for every adapter:
 
 The batch itself is ``--batch_size``: the engine hands over that many requests per call.
 
+Likelihood scoring (``output_type: multiple_choice``) is :meth:`~HFModel.score_choices`, for
+adapters that set ``scores_choices`` and implement :meth:`~HFModel.choice_job` and
+:meth:`~HFModel.encode_choice_texts`; the scoring is :mod:`lmms_eval.models.hf.choices`.
+
 A call that raises (a processor that refuses one sample's input, an out-of-memory batch) makes
 the engine retry its requests one by one. What such a call may leave behind is undone by
 :meth:`~HFModel.reset` before the next call runs: the tokenizer's padding side is put back and
@@ -183,16 +187,73 @@ class HFModel(Model[ConfigT], Generic[ConfigT]):
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """One response per request, in order (see the module docstring)."""
+        return self._guarded(self._generate, requests)
+
+    def _guarded(self, call: Any, requests: Sequence[Request]) -> list[Response]:
+        """Run ``call(requests)`` after undoing what a failed call left (:meth:`reset`)."""
         if self._failed:
             self.reset()
         tokenizer = getattr(self, "tokenizer", None)
         if self._padding_side is None and tokenizer is not None:
             self._padding_side = getattr(tokenizer, "padding_side", None)
         try:
-            return self._generate(requests)
+            return list(call(requests))
         except BaseException:
             self._failed = True
             raise
+
+    # ---- likelihood scoring (output_type: multiple_choice) -----------------------------------
+    def choice_job(self, index: int, request: Request) -> Any:
+        """The :class:`~lmms_eval.models.hf.choices.ChoiceJob` of one ``multiple_choice`` request
+        (adapters with ``scores_choices``). Raise :class:`SampleError` when it cannot be scored."""
+        raise NotImplementedError
+
+    def encode_choice_texts(self, texts: list[str], media: list[Any]) -> Any:
+        """The processor's tensors for ``texts`` (each with its media), RIGHT padded."""
+        raise NotImplementedError
+
+    def score_choices(self, requests: Sequence[Request]) -> list[Response]:
+        """Likelihood scoring (:meth:`Model.score_choices`, :mod:`~lmms_eval.models.hf.choices`)."""
+        if not self.scores_choices:
+            return super().score_choices(requests)
+        return self._guarded(self._score_choices, requests)
+
+    def _score_choices(self, requests: Sequence[Request]) -> list[Response]:
+        from lmms_eval.api.model import choice_response
+        from lmms_eval.models.hf.choices import score_jobs
+
+        failures: dict[int, str] = {}
+        jobs = []
+        for i, request in enumerate(requests):
+            try:
+                if not request.choices:
+                    raise SampleError(f"{request.label()}: a multiple_choice request has no options")
+                jobs.append(self.choice_job(i, request))
+            except SampleError as exc:
+                failures[i] = str(exc)
+            except (OSError, ValueError) as exc:
+                failures[i] = f"{request.label()}: {type(exc).__name__}: {exc}"
+        tallies = score_jobs(
+            jobs, self.encode_choice_texts, self.model, lambda i: requests[i].label(), self.max_batch_size, self.dtype
+        )
+        extras = {job.request: job.extra for job in jobs}
+        out: list[Response] = []
+        for i in range(len(requests)):
+            tally = tallies.get(i)
+            if i in failures or tally is None or tally.error:
+                out.append(Response.failed(failures.get(i) or (tally.error if tally else None) or "not scored"))
+                continue
+            options = range(len(requests[i].choices or []))
+            response = choice_response(
+                [tally.logprobs[k] for k in options],
+                [tally.tokens[k] for k in options],
+                prompt_tokens=len(tally.prompt_ids),
+                latency_s=round(tally.latency_s, 4),
+                batch_size=tally.batch_size,
+            )
+            response.extra = {**extras.get(i, {}), **response.extra}
+            out.append(response)
+        return out
 
     def _generate(self, requests: Sequence[Request]) -> list[Response]:
         failures: dict[int, str] = {}

@@ -15,6 +15,10 @@ or cuts every clip to its window (``n_samples`` / ``sampling_rate``, 30 s for re
 so every response with audio records ``extra["audio_seconds"]`` and a longer clip gets the
 adapter's explicit long-audio policy (:meth:`HFProcessorModel.long_audio_policy`; ``error`` unless
 the adapter lets the user choose), recorded as ``extra["long_audio_policy"]``.
+
+Likelihood scoring (``output_type: multiple_choice``): :meth:`HFProcessorModel.choice_job` renders
+the prompt as generation does and each option as the closed assistant reply; the scoring itself
+is :mod:`lmms_eval.models.hf.choices` (through :meth:`HFModel.score_choices`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from lmms_eval.media import FrameSampling, MediaSpec, VideoClip, load_audio, loa
 from lmms_eval.models.hf.audio import LongAudioPolicy, audio_feature_extractor, split_even
 from lmms_eval.models.hf.base import HFModel, HFModelConfig, Job
 from lmms_eval.models.hf.chat import ChatInput, to_hf_chat
+from lmms_eval.models.hf.choices import ChoiceJob, reply_messages
 from lmms_eval.models.hf.generation import Completion, eos_token_ids, generate_completions, pad_token_id
 
 
@@ -75,6 +80,7 @@ class HFProcessorModel(HFModel[VisionConfigT]):
     Config: ClassVar[type[ModelConfig]] = HFConfig
     #: Tokenizer padding side for batches; left is what decoder-only generation needs.
     padding_side: str = "left"
+    scores_choices: ClassVar[bool] = True
 
     def __init__(self, config: VisionConfigT | None = None) -> None:
         super().__init__(config)
@@ -199,9 +205,10 @@ class HFProcessorModel(HFModel[VisionConfigT]):
     def edit_chat(self, chat: ChatInput, clips: list[VideoClip]) -> None:
         """Hook to adjust the chat messages once videos are sampled (e.g. add frame times)."""
 
-    def render_prompt(self, chat: ChatInput) -> str:
-        """Apply the processor's chat template (continuing a trailing assistant turn)."""
-        continue_final = bool(chat.messages) and chat.messages[-1]["role"] == "assistant"
+    def render_prompt(self, chat: ChatInput, close_reply: bool = False) -> str:
+        """Apply the processor's chat template (continuing a trailing assistant turn; with
+        ``close_reply``, ending that turn as a finished reply, without a generation prompt)."""
+        continue_final = bool(chat.messages) and chat.messages[-1]["role"] == "assistant" and not close_reply
         extra: dict[str, Any] = {}
         if not getattr(self.processor, "chat_template", None) and self.processor is not self.tokenizer:
             extra["chat_template"] = self.tokenizer.chat_template  # only the tokenizer carries one
@@ -210,7 +217,7 @@ class HFProcessorModel(HFModel[VisionConfigT]):
                 self.processor.apply_chat_template(
                     chat.messages,
                     tokenize=False,
-                    add_generation_prompt=not continue_final,
+                    add_generation_prompt=not continue_final and not close_reply,
                     continue_final_message=continue_final,
                     **extra,
                 )
@@ -218,7 +225,9 @@ class HFProcessorModel(HFModel[VisionConfigT]):
         except Exception as exc:
             raise SampleError(f"chat template failed: {exc}") from exc
 
-    def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
+    def prepare(self, request: Request) -> tuple[ChatInput, list[Prepared], float, dict[str, Any]]:
+        """Decode a request's media and render its prompt: (the chat after :meth:`edit_chat`, one
+        :class:`Prepared` per audio window, the sort cost, the response's ``extra``)."""
         chat = to_hf_chat(request.messages, self.config.system_prompt)
         for kind, parts in (("image", chat.images), ("video", chat.videos), ("audio", chat.audios)):
             if parts and kind not in self.accepts:
@@ -237,13 +246,37 @@ class HFProcessorModel(HFModel[VisionConfigT]):
             + sum(i.size[0] * i.size[1] / 784 for i in images)
             + 200 * sum(len(c.indices) for c in clips)
         )
+        return chat, [Prepared(prompt, images, clips, w) for w in windows], cost, extra
+
+    def request_jobs(self, index: int, request: Request) -> tuple[list[Job], dict[str, Any]]:
+        _, prepared, cost, extra = self.prepare(request)
         params = self.params_of(request)
-        jobs = [Job(index, k, params, cost, Prepared(prompt, images, clips, w)) for k, w in enumerate(windows)]
-        return jobs, extra
+        return [Job(index, k, params, cost, item) for k, item in enumerate(prepared)], extra
+
+    # ---- likelihood scoring ---------------------------------------------------------------
+    def choice_job(self, index: int, request: Request) -> ChoiceJob:
+        """The prompt as generation renders it and, per option, the chat with the option as the
+        closed assistant reply (see :mod:`lmms_eval.models.hf.choices`)."""
+        chat, prepared, cost, extra = self.prepare(request)
+        if len(prepared) != 1:
+            raise SampleError(
+                f"{request.label()}: options cannot be scored over {len(prepared)} audio windows; "
+                f"use clips no longer than the processor's window or long_audio=truncate"
+            )
+        replies = []
+        for option in request.choices or []:
+            reply = ChatInput(reply_messages(chat.messages, option), chat.images, chat.videos, chat.audios)
+            replies.append(self.render_prompt(reply, close_reply=True))
+        return ChoiceJob(index, prepared[0].prompt, replies, prepared[0], cost * len(replies), extra)
+
+    def encode_choice_texts(self, texts: list[str], media: list[Any]) -> Any:
+        items = [Prepared(text, m.images, m.videos, m.audios) for text, m in zip(texts, media)]
+        return self.processor_inputs(items, padding_side="right")
 
     # ---- generation -----------------------------------------------------------------------
-    def processor_inputs(self, items: Sequence[Prepared]) -> Any:
-        """Run the processor on a batch: padded token ids, pixel values, grids, masks."""
+    def processor_inputs(self, items: Sequence[Prepared], padding_side: str | None = None) -> Any:
+        """Run the processor on a batch: padded token ids (on ``padding_side``, default the
+        adapter's), pixel values, grids, masks."""
         call: dict[str, Any] = {"text": [it.prompt for it in items], "padding": True, "return_tensors": "pt"}
         if any(it.images for it in items):
             call["images"] = [list(it.images) for it in items]
@@ -259,7 +292,7 @@ class HFProcessorModel(HFModel[VisionConfigT]):
             call["audio"] = audios
             call["audio_kwargs"] = {"sampling_rate": self.audio_rate()}
         previous = self.tokenizer.padding_side
-        self.tokenizer.padding_side = self.padding_side
+        self.tokenizer.padding_side = padding_side or self.padding_side
         try:
             return self.processor(**call)
         finally:
