@@ -187,3 +187,16 @@ def test_failing_submission_writer_keeps_results_and_exits_non_zero(tmp_path: Pa
     assert outcome.results["results"]["qa"]["exact_match,none"] == pytest.approx(1 / 4)
     assert "KeyError" in outcome.results["submissions"]["qa"]["error"]
     assert (Path(outcome.run_dir) / "results.json").exists()
+
+
+def test_reasoning_variant_refused_for_likelihood_tasks(tmp_path: Path) -> None:
+    from lmms_eval.tasks.task import Task
+
+    extra = """
+        output_type: multiple_choice
+        doc_to_choice: [a, b]
+        """
+    root = make_task(tmp_path / "t", extra)
+    task = Task.from_yaml(str(root / "qa.yaml"))
+    with pytest.raises(UsageError, match="scores its options by likelihood.*run it without the variant"):
+        task.set_prompt_variant("reasoning")

@@ -90,6 +90,9 @@ class TaskConfig(BaseModel):
     doc_to_target: Templated = None
     doc_to_choice: Templated = None
     doc_id_column: str | None = None
+    log_exclude_columns: list[str] = Field(default_factory=list)
+    """Columns left out of the document logged with each sample (e.g. images stored as base64
+    strings, which are not media features and would otherwise be copied into every record)."""
     system_prompt: str | None = None
     process_results: Callable[..., Any] | None = None
     metric_list: list[MetricSpec] = Field(default_factory=list)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lmms_eval.api.record import SampleRecord, Usage
@@ -33,11 +33,14 @@ def json_safe(value: Any, depth: int = 0) -> Any:
     return None
 
 
-def doc_for_record(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The dataset row as logged: its JSON-representable fields (decoded or raw media left out)."""
+def doc_for_record(doc: Mapping[str, Any], exclude: Sequence[str] = ()) -> dict[str, Any]:
+    """The dataset row as logged: its JSON-representable fields (decoded or raw media, and the
+    task's ``log_exclude_columns``, left out)."""
     out = {}
     media = getattr(doc, "media_columns", ())
     for key, value in doc.items():
+        if key in exclude:
+            continue
         if type(value) in _PLAIN:  # the common case, without the recursive walk
             out[key] = value
             continue
@@ -74,7 +77,7 @@ def make_record(
         usage=Usage(
             response.prompt_tokens, response.completion_tokens, response.latency_s, response.batch_size or batch_size
         ),
-        doc=doc_for_record(doc) if doc is not None else None,
+        doc=doc_for_record(doc, task.config.log_exclude_columns) if doc is not None else None,
         extra=(json_safe(response.extra) or None) if response.extra else None,
     )
     if response.error is not None:

@@ -89,8 +89,13 @@ class Task(TaskScoring):
     def set_prompt_variant(self, name: str | None) -> None:
         """Run this task under prompt variant ``name`` (see :mod:`lmms_eval.tasks.variants`);
         None restores the default prompt. An unknown name is a UsageError listing the known ones."""
-        from lmms_eval.tasks.variants import available_variants, variant_entry
+        from lmms_eval.tasks.variants import REASONING, available_variants, variant_entry
 
+        if name == REASONING and self.config.output_type == "multiple_choice":
+            raise UsageError(
+                f"task {self.name!r} scores its options by likelihood (output_type: multiple_choice): nothing "
+                f"is generated, so --prompt_variant {name} cannot apply; run it without the variant"
+            )
         entry = variant_entry(self.config.prompt_variants, name) if name else {}
         if entry is None:
             known = available_variants(self.config.prompt_variants)
