@@ -539,3 +539,17 @@ def test_judge_empty_false_lets_the_rules_decide_an_empty_answer() -> None:
     assert not asks.decided("unparsed")  # default: an empty answer goes to the judge
     rules = rule_decision(parse_spec({**block, "judge_empty": False}), "", "x", {}, None, "none")
     assert rules.decided("unparsed") and not rules.passed  # MathVista: "" is extracted without the LLM
+
+
+def test_extract_reply_modes() -> None:
+    from lmms_eval.judge.parsing import VerdictError, parse_extracted
+
+    reply = "Extracted Answer: 5"
+    assert parse_extracted(reply) == "5"  # tagged: after the tag
+    assert parse_extracted(reply, "whole") == "Extracted Answer: 5"  # MathVista keeps the reply as it is
+    assert parse_extracted(reply, "whole_untagged") == "5"  # MathVerse removes the repeated tag
+    assert parse_extracted(" 12\n(cm) ", "whole") == "12\n(cm)"
+    with pytest.raises(VerdictError):
+        parse_extracted("two\nlines")
+    with pytest.raises(VerdictError):
+        parse_extracted("  ", "whole")

@@ -200,3 +200,22 @@ def test_reasoning_variant_refused_for_likelihood_tasks(tmp_path: Path) -> None:
     task = Task.from_yaml(str(root / "qa.yaml"))
     with pytest.raises(UsageError, match="scores its options by likelihood.*run it without the variant"):
         task.set_prompt_variant("reasoning")
+
+
+def test_system_prompt_reaches_doc_to_messages_tasks(tmp_path: Path) -> None:
+    from lmms_eval.tasks.task import Task
+
+    extra = """
+        doc_to_messages: !function subm.messages
+        system_prompt: Be brief.
+        prompt_variants:
+          terse: {system_prompt: Answer in one word.}
+        """
+    root = make_task(tmp_path / "t", extra)
+    with open(root / "subm.py", "a", encoding="utf-8") as fh:
+        fh.write("\n\ndef messages(doc):\n    return [{'role': 'user', 'content': doc['question']}]\n")
+    task = Task.from_yaml(str(root / "qa.yaml"))
+    chat = task.build_messages(ROWS[0], None)
+    assert [(m.role, m.text()) for m in chat] == [("system", "Be brief."), ("user", "1+1?")]
+    task.set_prompt_variant("terse")
+    assert task.build_messages(ROWS[0], None)[0].text() == "Answer in one word."

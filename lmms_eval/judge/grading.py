@@ -227,7 +227,7 @@ def score(
         total = sum(float(c["weight"]) for c in components)
         return sum(parts.values()) / total, parts
     if spec.type == "extract":
-        extracted = parsing.parse_extracted(replies[0])
+        extracted = parsing.parse_extracted(replies[0], spec.extract_reply)
         scorer = spec.scorer()
         assert scorer is not None
         return metric_value(scorer, extracted, record.target, doc), extracted

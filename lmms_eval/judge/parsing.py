@@ -158,8 +158,20 @@ def parse_rubric(reply: str, components: Sequence[Mapping[str, Any]]) -> dict[st
     return out
 
 
-def parse_extracted(reply: str) -> str:
-    """The answer after the last ``Extracted answer:`` tag, or a one-line reply as it is."""
+def parse_extracted(reply: str, mode: str = "tagged") -> str:
+    """The extracted answer in a judge's reply, by ``extract_reply`` mode:
+
+    * ``tagged``: the text after the last ``Extracted answer:`` tag (its first line), or a
+      one-line reply as it is; several lines without the tag are unparseable;
+    * ``whole``: the whole reply, stripped (MathVista's ``extract_answer.py`` keeps it so);
+    * ``whole_untagged``: the whole reply with every ``Extracted Answer: `` removed, stripped
+      (MathVerse's ``extract_answer_s1.py``: "sometimes gpt will repeat").
+    """
+    if mode in ("whole", "whole_untagged"):
+        text = reply.replace("Extracted Answer: ", "") if mode == "whole_untagged" else reply
+        if not text.strip():
+            raise VerdictError("empty reply")
+        return text.strip()
     tags = list(_EXTRACT_TAG.finditer(reply))
     if tags:
         rest = reply[tags[-1].end() :].strip()

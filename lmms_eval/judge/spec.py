@@ -82,6 +82,9 @@ class JudgeSpec(BaseModel):
     filters: list[str] | None = Field(None, description="filter pipelines whose answers are judged; default all")
     cascade: list[str | RuleSpec] = Field(default_factory=list, description="rule metrics tried first")
     judge_when: Literal["not_correct", "unparsed"] = "not_correct"
+    extract_reply: Literal["tagged", "whole", "whole_untagged"] = Field(
+        "tagged", description="extract: how the answer is read from the reply (judge.parsing.parse_extracted)"
+    )
     judge_empty: bool = Field(
         True, description="judge_when unparsed: an empty answer goes to the judge; false: the rules decide it"
     )

@@ -45,8 +45,9 @@ class JudgeTemplate:
 
         try:
             template = _compiled(self.source)
-            # leading whitespace dropped, trailing spaces kept ("Extracted answer: " is MathVista's official ending)
-            return template.render(**variables).lstrip().rstrip("\r\n")
+            # leading whitespace dropped (comment headers); the end kept as written, "Extracted answer: " and
+            # MMK12's final newline included (jinja drops the one newline that ends the file)
+            return template.render(**variables).lstrip()
         except jinja2.UndefinedError as exc:
             raise SampleError(f"judge template {self.path}: {exc}; give that value or change the template") from None
         except jinja2.TemplateError as exc:

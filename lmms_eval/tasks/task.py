@@ -331,9 +331,12 @@ class Task(TaskScoring):
                 self.render(getattr(cfg, field), doc, self._prompt_kwargs(None), field)
         prompt_kwargs = self._prompt_kwargs(model_name)
         if cfg.doc_to_messages is not None:
-            return coerce_messages(
+            chat = coerce_messages(
                 _call_with_optional_kwargs(cfg.doc_to_messages, doc, prompt_kwargs), self.source.base_dir
             )
+            if self.system_prompt and not any(m.role == "system" for m in chat):
+                chat.insert(0, Message("system", [Text(self.system_prompt)]))
+            return chat
         content: list[Any] = []
         for kind, value in self.media_fields:
             items = self.render(value, doc, prompt_kwargs, f"doc_to_{kind}")
