@@ -109,7 +109,7 @@ def test_llm_extraction_through_a_real_local_judge(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    judge = f"model={openai_server.model('Extracted answer: 7')},base_url={openai_server.base_url},api_key_env=NO_KEY"
+    judge = f"model={openai_server.model('7')},base_url={openai_server.base_url},api_key_env=NO_KEY"
     results, run_dir = run(tmp_path, ["mathvista_testmini"], judge=judge)
     res = results["results"]["mathvista_testmini"]
     # rules decide pids 1, 3, 4, 5, 7 (1 + 1 + 1 + 0 + 1; the empty answer 7 is right by the rule, so
