@@ -2,6 +2,7 @@
 
 * :mod:`~lmms_eval.models.hf.placement`: device, dtype, attention implementation, loading.
 * :mod:`~lmms_eval.models.hf.generation`: one batched ``generate`` call, decoded faithfully.
+* :mod:`~lmms_eval.models.hf.choices`: likelihood scoring of options (``output_type: multiple_choice``).
 * :mod:`~lmms_eval.models.hf.chat`: typed messages -> the processors' chat format.
 * :mod:`~lmms_eval.models.hf.base`: :class:`HFModel` and the one batching path of every adapter.
 * :mod:`~lmms_eval.models.hf.vision`: :class:`HFProcessorModel`, the chat-template vision base.
