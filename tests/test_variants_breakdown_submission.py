@@ -219,3 +219,18 @@ def test_system_prompt_reaches_doc_to_messages_tasks(tmp_path: Path) -> None:
     assert [(m.role, m.text()) for m in chat] == [("system", "Be brief."), ("user", "1+1?")]
     task.set_prompt_variant("terse")
     assert task.build_messages(ROWS[0], None)[0].text() == "Answer in one word."
+
+
+def test_suites_select_the_reported_benchmarks() -> None:
+    from lmms_eval.tasks import load_selection
+
+    stem = load_selection(["general_stem"])
+    assert list(stem.tasks) == [
+        "mmk12_test",
+        "mathverse_testmini",
+        "mathvision_testmini",
+        "mathvista_testmini",
+        "mmmu_val",
+    ]
+    high_res = load_selection(["mgpo_high_res"])
+    assert list(high_res.tasks) == ["vstar_bench", "mme_realworld_lite"]
