@@ -1,4 +1,5 @@
-"""Shared pieces of the hub fixtures: speech from flite and a hub-shaped dataset folder.
+"""Shared pieces of the hub fixtures and their tests: speech from flite, a hub-shaped dataset folder,
+the table-answering scripted model, the in-process and CLI runs, and readers of the sample logs.
 
 A benchmark's fixture is a folder laid out like its hub repository (``<mirror>/<org>/<name>/``
 with a README whose ``configs:`` name the parquet files of each config and split), with the
@@ -17,13 +18,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 import soundfile
+from scripted_model import ScriptedModel
+
+from lmms_eval.api.model import Model
+from lmms_eval.api.request import Request, Response
 
 RATE = 16000
 VOICES = ("slt", "rms", "awb", "kal16")  # flite's built-in voices
@@ -122,3 +127,119 @@ def sample_records(out: Path, task: str) -> list[dict[str, Any]]:
     """The records of ``samples_<task>.jsonl`` under ``out``."""
     path = next(out.rglob(f"samples_{task}.jsonl"))
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def records(run_dir: Path | str, task: str) -> dict[str, dict[str, Any]]:
+    """The records of ``<run_dir>/samples_<task>.jsonl`` by doc id (as a string)."""
+    lines = (Path(run_dir) / f"samples_{task}.jsonl").read_text().splitlines()
+    return {str(r["doc_id"]): r for r in map(json.loads, lines)}
+
+
+def content_text(content: str | Sequence[Mapping[str, Any]]) -> str:
+    """The text of a logged message ``content``: the string itself, or its parts' text joined."""
+    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+
+
+def prompt_text(record: Mapping[str, Any]) -> str:
+    """The text of every message of a logged sample's prompt, joined."""
+    return "".join(content_text(m["content"]) for m in record["prompt"])
+
+
+# ---- the scripted model and the in-process run ----------------------------------------------------
+class TableModel(ScriptedModel):
+    """Replies from the class's ``answers`` table and keeps what it was sent.
+
+    A test file subclasses it and sets ``answers``: keys are ``(task, doc id)`` or the doc id, both
+    as strings (``(task, doc id)`` is looked up first); a document in neither gets ``default``, or
+    is a KeyError when ``default`` is None. Every request is kept in ``requests`` and its prompt
+    text in ``prompts``, each under its doc id and under ``f"{task}:{doc_id}"``. Each subclass gets
+    its own empty recorders (the names in ``recorders``); :func:`run_evaluator` clears them first.
+    """
+
+    answers: ClassVar[Mapping[Any, str]] = {}
+    default: ClassVar[str | None] = None
+    recorders: ClassVar[tuple[str, ...]] = ("requests", "prompts")
+    requests: ClassVar[dict[str, Request]] = {}
+    prompts: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.recorders:
+            setattr(cls, name, {})
+
+    @classmethod
+    def reset(cls) -> None:
+        for name in cls.recorders:
+            getattr(cls, name).clear()
+
+    @classmethod
+    def record(cls, name: str, r: Request, value: Any) -> None:
+        """Keep ``value`` in recorder ``name`` under ``r``'s doc id and under ``f"{task}:{doc_id}"``."""
+        recorder = getattr(cls, name)
+        recorder[str(r.doc_id)] = recorder[f"{r.task}:{r.doc_id}"] = value
+
+    def keep(self, r: Request) -> None:
+        self.record("requests", r, r)
+        self.record("prompts", r, r.prompt_text())
+
+    def reply(self, r: Request) -> str:
+        doc = str(r.doc_id)
+        for key in ((r.task, doc), doc):
+            if key in self.answers:
+                return self.answers[key]
+        if self.default is None:
+            raise KeyError(f"no scripted answer for {r.task}:{doc}")
+        return self.default
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        for r in requests:
+            self.keep(r)
+        return [Response(text=self.reply(r)) for r in requests]
+
+
+def run_evaluator(
+    tmp_path: Path, tasks: Sequence[str], model: Model[Any] | None = None, **cfg: Any
+) -> tuple[dict[str, Any], Path]:
+    """Run ``tasks`` in-process with ``model`` (the registered scripted model when None), results into
+    ``tmp_path/out`` without a progress bar; returns (results, run_dir) and asserts exit 0. A
+    :class:`TableModel`'s recorders are cleared first."""
+    from lmms_eval.engine.evaluator import Evaluator
+    from lmms_eval.engine.run_config import RunConfig
+
+    if isinstance(model, TableModel):
+        model.reset()
+    config = RunConfig(
+        model="scripted", tasks=list(tasks), output_path=str(tmp_path / "out"), show_progress=False, **cfg
+    )
+    outcome = Evaluator(config, model=model).run()
+    assert outcome.exit_code == 0, outcome.message
+    return outcome.results, Path(outcome.run_dir)
+
+
+def fixture_mirror(build: Callable[[Path], Any]) -> Any:
+    """A module's ``mirror`` fixture: a folder with ``build(folder)`` written into it (once per module),
+    with ``LMMS_EVAL_HUB_MIRROR`` pointing at it for the test."""
+    built: list[Path] = []
+
+    @pytest.fixture
+    def mirror(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+        if not built:
+            root = tmp_path_factory.mktemp("mirror")
+            build(root)
+            built.append(root)
+        monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(built[0]))
+        return built[0]
+
+    return mirror
+
+
+def judge_arg(server: Any, reply: str | None = None, **options: object) -> str:
+    """The ``--judge`` string for a local test server: a ``LocalOpenAIServer``'s scripted model that
+    answers ``reply`` (the server's default reply when None), or ``fake-judge`` on a ``FaultServer``;
+    ``options`` are appended as ``,key=value``."""
+    if not hasattr(server, "model"):
+        model = "fake-judge"
+    else:
+        model = server.model() if reply is None else server.model(reply)
+    extra = "".join(f",{key}={value}" for key, value in options.items())
+    return f"model={model},base_url={server.base_url},api_key_env=NO_KEY_NEEDED{extra}"

@@ -2,47 +2,24 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
 from servers import LocalOpenAIServer, openai_server  # noqa: F401
 
-from hub import air_bench
-from hub.common import needs_flite
+from hub import air_bench, common
+from hub.common import fixture_mirror, judge_arg, needs_flite, prompt_text, records, run_evaluator
 from lmms_eval.api.errors import SampleError
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.tasks.air_bench import utils
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers from a table keyed by (task, doc id); documents not in it get ``default``."""
 
-    table: dict[tuple[str, str], str] = {}
     default = "x"
 
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        return [Response(text=self.table.get((r.task, str(r.doc_id)), self.default)) for r in requests]
 
-
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    air_bench.build(root)
-    return root
-
-
-def _records(run_dir: str, task: str) -> dict[str, dict]:
-    lines = (Path(run_dir) / f"samples_{task}.jsonl").read_text().splitlines()
-    return {str(r["doc_id"]): r for r in map(json.loads, lines)}
-
-
-def _prompt_text(record: dict) -> str:
-    return "".join(p.get("text", "") for m in record["prompt"] for p in m["content"])
+mirror = fixture_mirror(air_bench.build)
 
 
 # (response, letter score_foundation.py reads) worked out by hand from its rule
@@ -94,15 +71,10 @@ def test_chat_target_needs_meta_info() -> None:
 
 
 @needs_flite
-def test_foundation_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    TableModel.table = air_bench.answer_table()
-    cfg = RunConfig(
-        model="scripted", tasks=["air_bench_foundation"], output_path=str(tmp_path / "out"), show_progress=False
-    )
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    res = outcome.results["results"]
+def test_foundation_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
+    TableModel.answers = air_bench.answer_table()
+    results, run_dir = run_evaluator(tmp_path, ["air_bench_foundation"], TableModel())
+    res = results["results"]
     speech = res["air_bench_foundation_speech"]
     # speech ids 1-5: official letters B, C, A, B (first char of "Both ..."), none;
     # gold B, A, A, B, D -> right 1, 3, 4; parsed 4 of 5
@@ -129,10 +101,10 @@ def test_foundation_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: py
     # report hook: all correct / all parsed = (3 + 1 + 1) / (4 + 2 + 1)
     assert group["accuracy_pooled,report"] == pytest.approx(5 / 7)
 
-    by_uid = {r["doc"]["uniq_id"]: r for r in _records(outcome.run_dir, "air_bench_foundation_speech").values()}
+    by_uid = {r["doc"]["uniq_id"]: r for r in records(run_dir, "air_bench_foundation_speech").values()}
     # the 2-way item with null C/D shows them as "None", exactly as Inference_Foundation.py does
-    assert _prompt_text(by_uid[3]).endswith("Is this speech synthesized?\nA. yes\nB. no\nC. None\nD. None")
-    assert _prompt_text(by_uid[4]).endswith("\nA. no\nB. yes\nC. \nD. ")  # empty strings stay empty
+    assert prompt_text(by_uid[3]).endswith("Is this speech synthesized?\nA. yes\nB. no\nC. None\nD. None")
+    assert prompt_text(by_uid[4]).endswith("\nA. no\nB. yes\nC. \nD. ")  # empty strings stay empty
     assert by_uid[4]["target"] == "B"
     assert by_uid[5]["scores"]["accuracy,none"] is None  # unparsed: left out of the official accuracy
     assert by_uid[5]["scores"]["accuracy_all,none"] == 0.0
@@ -159,26 +131,19 @@ def test_chat_judged_in_both_orders_by_hand(
     openai_server: LocalOpenAIServer,  # noqa: F811
     mirror: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    TableModel.table, TableModel.default = {}, "I hear something."
-    judge = f"model={openai_server.model('8 6')},base_url={openai_server.base_url},api_key_env=NO_KEY_NEEDED"
-    cfg = RunConfig(
-        model="scripted", tasks=["air_bench_chat"], output_path=str(tmp_path / "out"), show_progress=False, judge=judge
-    )
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    res = outcome.results["results"]
+    TableModel.answers, TableModel.default = {}, "I hear something."
+    results, run_dir = run_evaluator(tmp_path, ["air_bench_chat"], TableModel(), judge=judge_arg(openai_server, "8 6"))
+    res = results["results"]
     # The judge always replies "8 6". Order 1 (reference, prediction): the prediction is
     # Assistant 2 -> 6. Order 2 (prediction, reference): the prediction is Assistant 1 -> 8.
     # Each sample: (6 + 8) / 2 = 7; each split's mean 7; the group (plain mean of 4 splits) 7.
     for split in ("speech", "sound", "music", "mixed"):
         assert res[f"air_bench_chat_{split}"]["gpt_score,none"] == pytest.approx(7.0)
     assert res["air_bench_chat"]["gpt_score,none"] == pytest.approx(7.0)
-    assert outcome.results["judge"]["summary"]["air_bench_chat_speech"]["calls"] == 4  # 2 items x 2 orders
+    assert results["judge"]["summary"]["air_bench_chat_speech"]["calls"] == 4  # 2 items x 2 orders
 
-    record = _records(outcome.run_dir, "air_bench_chat_speech")["0"]
+    record = records(run_dir, "air_bench_chat_speech")["0"]
     filt = record["judge"]["filters"]["none"]
     assert filt["verdict"]["prediction_scores"] == [6, 8] and filt["verdict"]["reference_scores"] == [8, 6]
     sent = [call["prompt"][-1]["content"] for call in filt["calls"]]

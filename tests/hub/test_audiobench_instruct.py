@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_model import ScriptedModel
 from servers import Fault, FaultServer, LocalOpenAIServer, openai_server  # noqa: F401
 
 from hub import audiobench_instruct as fixture
-from hub.common import needs_flite, run_lmms_eval, sample_records
+from hub import common
+from hub.common import fixture_mirror, judge_arg, needs_flite, run_evaluator, run_lmms_eval, sample_records
 from lmms_eval.api.errors import SampleError
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.judge.parsing import VerdictError, parse_rating
 from lmms_eval.tasks.audiobench_instruct import utils
 from lmms_eval.tasks.task import Task
@@ -27,11 +22,10 @@ TESTS = Path(__file__).resolve().parents[1]
 TASKS = ("openhermes_audio_test", "alpaca_audio_test")
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers each document from ``fixture.ANSWERS`` by task and doc id."""
 
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        return [Response(text=fixture.ANSWERS[r.task][str(r.doc_id)]) for r in requests]
+    answers = {(task, doc_id): reply for task, by_id in fixture.ANSWERS.items() for doc_id, reply in by_id.items()}
 
 
 class ContentJudge(FaultServer):
@@ -47,14 +41,7 @@ class ContentJudge(FaultServer):
         return Fault.reply(found[0])
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture.build(tmp_path_factory.mktemp("mirror"))
-
-
-def _records(run_dir: str, task: str) -> dict[str, dict[str, Any]]:
-    lines = (Path(run_dir) / f"samples_{task}.jsonl").read_text().splitlines()
-    return {str(r["doc_id"]): r for r in map(json.loads, lines)}
+mirror = fixture_mirror(fixture.build)
 
 
 def audiobench_prompt(reference: str, prediction: str, question: str) -> str:
@@ -172,23 +159,19 @@ def test_scale_is_mean_times_twenty() -> None:
 
 # ---- pipeline ----------------------------------------------------------------------------------
 @needs_flite
-def test_judged_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
+def test_judged_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
     judge = ContentJudge().start()
     try:
-        cfg = RunConfig(
-            model="scripted",
-            tasks=["audiobench_instruct"],
-            output_path=str(tmp_path / "out"),
-            show_progress=False,
+        results, run_dir = run_evaluator(
+            tmp_path,
+            ["audiobench_instruct"],
+            TableModel(),
             max_error_rate=1.0,
-            judge=f"model=fake-judge,base_url={judge.base_url},api_key_env=NO_KEY_NEEDED,max_retries=0",
+            judge=judge_arg(judge, max_retries=0),
         )
-        outcome = Evaluator(cfg, model=TableModel()).run()
     finally:
         judge.stop()
-    assert outcome.exit_code == 0, outcome.message
-    res = outcome.results["results"]
+    res = results["results"]
     # OpenHermes: ratings 5, 3 ("3." reads 3.0), "**1**" unparseable, 6 outside 0..5 -> two judge
     # errors, left out: (5 + 3) / 2 * 20 = 80.0  (AudioBench would count both: (5+3+0+6)/4*20 = 70)
     oh = res["openhermes_audio_test"]
@@ -200,12 +183,12 @@ def test_judged_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pytest
     assert (al["n_samples"], al["n_errors"]) == (3, 0)
     # group: plain mean of the two sets, (80 + 110/3) / 2 = 350 / 6 = 58.333...
     assert res["audiobench_instruct"]["judge_score,none"] == pytest.approx(350 / 6)
-    summary = outcome.results["judge"]["summary"]
+    summary = results["judge"]["summary"]
     assert summary["openhermes_audio_test"]["judge_errors"] == 2
     assert summary["openhermes_audio_test"]["decided_by_judge"] == 2
     assert summary["alpaca_audio_test"]["calls"] == 3
 
-    records = _records(outcome.run_dir, "openhermes_audio_test")
+    records = common.records(run_dir, "openhermes_audio_test")
     assert records["2"]["status"] == "judge_error" and "unparseable judge verdict" in records["2"]["error"]
     assert records["3"]["status"] == "judge_error" and "outside 0..5" in records["3"]["error"]
     assert "judge_score,none" not in records["2"]["scores"]  # no score at all, never a 0
@@ -226,44 +209,29 @@ def test_real_judge_server(
     openai_server: LocalOpenAIServer,  # noqa: F811
     mirror: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    judge = f"model={openai_server.model('Rating: 4')},base_url={openai_server.base_url},api_key_env=NO_KEY_NEEDED"
-    cfg = RunConfig(
-        model="scripted",
-        tasks=["audiobench_instruct"],
-        output_path=str(tmp_path / "out"),
-        show_progress=False,
-        judge=judge,
-    )
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0, outcome.message
-    res = outcome.results["results"]
+    judge = judge_arg(openai_server, "Rating: 4")
+    results, _ = run_evaluator(tmp_path, ["audiobench_instruct"], TableModel(), judge=judge)
+    res = results["results"]
     # every reply is "Rating: 4": each set 4 * 20 = 80.0, and so is the group
     for name in (*TASKS, "audiobench_instruct"):
         assert res[name]["judge_score,none"] == pytest.approx(80.0)
-    assert outcome.results["judge"]["summary"]["openhermes_audio_test"]["calls"] == 4
+    assert results["judge"]["summary"]["openhermes_audio_test"]["calls"] == 4
 
 
 @needs_flite
-def test_without_judge_no_score_is_made_up(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    cfg = RunConfig(model="scripted", tasks=list(TASKS), output_path=str(tmp_path / "out"), show_progress=False)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
+def test_without_judge_no_score_is_made_up(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, TASKS, TableModel())
     for name in TASKS:
-        assert outcome.results["results"][name].get("judge_score,none") is None
-        assert outcome.results["results"][name]["n_errors"] == 0
+        assert results["results"][name].get("judge_score,none") is None
+        assert results["results"][name]["n_errors"] == 0
     # judged afterwards from the logs (`lmms-eval score RUN_DIR --judge ...`): every reply
     # "Rating: 3" -> 3 * 20 = 60.0 per set, without calling the model again
     from lmms_eval.engine.rescore import rescore_run
 
     judge = FaultServer(default=Fault.reply("Explanation: partly right.\nRating: 3")).start()
     try:
-        rescored = rescore_run(
-            outcome.run_dir, judge=f"model=fake-judge,base_url={judge.base_url},api_key_env=NO_KEY_NEEDED"
-        )
+        rescored = rescore_run(str(run_dir), judge=judge_arg(judge))
     finally:
         judge.stop()
     assert rescored.exit_code == 0
@@ -296,10 +264,16 @@ def test_cli_with_a_real_recogniser(mirror: Path, tmp_path: Path) -> None:
     import jiwer
 
     judge = FaultServer(default=Fault.reply("Explanation: The model repeats the question.\nRating: 2")).start()
-    judge_arg = f"model=fake-judge,base_url={judge.base_url},api_key_env=NO_KEY_NEEDED"
     try:
         data = run_lmms_eval(
-            mirror, tmp_path / "out", "--model", "pocketsphinx", "--tasks", "audiobench_instruct", "--judge", judge_arg
+            mirror,
+            tmp_path / "out",
+            "--model",
+            "pocketsphinx",
+            "--tasks",
+            "audiobench_instruct",
+            "--judge",
+            judge_arg(judge),
         )
     finally:
         judge.stop()

@@ -6,64 +6,31 @@ local judge server."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
 from servers import LocalOpenAIServer, openai_server  # noqa: F401
 
-from hub import mathverse
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
-
-REASONING = (
-    "\nPlease reason step by step. Output the thinking process within <think> </think> tags and final "
-    "answer within <answer> </answer> tags."
-)
+from hub import common, mathverse
+from hub.common import content_text, fixture_mirror, judge_arg, records, run_evaluator
+from lmms_eval.tasks.variants import REASONING_INSTRUCTION as REASONING
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers each document from ``mathverse.ANSWERS`` keyed by sample_index; keeps the requests."""
 
-    requests: dict[str, Request] = {}
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        for r in requests:
-            TableModel.requests[str(r.doc_id)] = r
-        return [Response(text=mathverse.ANSWERS[str(r.doc_id)]) for r in requests]
+    answers = mathverse.ANSWERS
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mathverse.build(root)
-    return root
-
-
-def run(tmp_path: Path, tasks: list[str], **kwargs: object) -> tuple[dict, Path]:
-    cfg = RunConfig(model="scripted", tasks=tasks, output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    return outcome.results, Path(outcome.run_dir)
-
-
-def records(run_dir: Path, task: str) -> dict[str, dict]:
-    lines = (run_dir / f"samples_{task}.jsonl").read_text().splitlines()
-    return {r["doc_id"]: r for r in map(json.loads, lines)}
+mirror = fixture_mirror(mathverse.build)
 
 
 def first_prompt(entry: dict) -> str:
-    content = entry["filters"]["none"]["calls"][0]["prompt"][0]["content"]
-    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+    return content_text(entry["filters"]["none"]["calls"][0]["prompt"][0]["content"])
 
 
-def test_all_versions_rule_variant_breakdowns_and_output(
-    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["mathverse_testmini"])
+def test_all_versions_rule_variant_breakdowns_and_output(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["mathverse_testmini"], TableModel())
     res = results["results"]["mathverse_testmini"]
     # rule variant, per sample_index: 1 "D" right; 2 "The answer is D." right; 3 "B" wrong; 4 no letter;
     # 5 <answer>D right; 6 "14" right; 7 \boxed{14} right; 8 "15" wrong; 9 "" unparsed; 10 <answer>14 right
@@ -90,9 +57,8 @@ def test_all_versions_rule_variant_breakdowns_and_output(
     assert output[0]["metadata"]["subfield"] == "Angle" and output[0]["query_wo"] == rows["1"]["query_wo"]
 
 
-def test_version_tasks_group_and_text_only(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, ["mathverse", "mathverse_testmini_text_only"])
+def test_version_tasks_group_and_text_only(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(tmp_path, ["mathverse", "mathverse_testmini_text_only"], TableModel())
     res = results["results"]
     assert res["mathverse_testmini_vision_only"]["n_samples"] == 2
     assert res["mathverse_testmini_text_lite"]["mathverse_acc_rule,none"] == pytest.approx(1.0)  # 2, 7
@@ -104,9 +70,10 @@ def test_version_tasks_group_and_text_only(mirror: Path, tmp_path: Path, monkeyp
     assert TableModel.requests["11"].images() == []
 
 
-def test_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["mathverse_testmini_vision_only"], prompt_variant="reasoning")
+def test_reasoning_variant(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(
+        tmp_path, ["mathverse_testmini_vision_only"], TableModel(), prompt_variant="reasoning"
+    )
     # 5 and 10 carry <think>/<answer>: the variant scores "D" and "14" (the rule reads the <answer>
     # tag under the default prompt too, so the same 2/2)
     assert results["results"]["mathverse_testmini_vision_only"]["mathverse_acc_rule,none"] == pytest.approx(1.0)
@@ -120,13 +87,12 @@ def test_official_two_step_judge_through_a_real_server(
     openai_server: LocalOpenAIServer,  # noqa: F811
     mirror: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
     # the scripted judge replies "1" to every prompt: as an extraction it is the answer "1", as a
     # judgement it is "consistent"
-    judge = f"model={openai_server.model('1')},base_url={openai_server.base_url},api_key_env=NO_KEY"
-    results, run_dir = run(tmp_path, ["mathverse_testmini"], judge=judge)
+    results, run_dir = run_evaluator(
+        tmp_path, ["mathverse_testmini"], TableModel(), judge=judge_arg(openai_server, "1")
+    )
     res = results["results"]["mathverse_testmini"]
     # extract block (always the LLM, as the official step 1) + quick match: all 10 are extracted as
     # "1", which equals none of the answers ("D", "14", ...) -> 0 / 10

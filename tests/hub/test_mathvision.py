@@ -3,16 +3,12 @@ subject and level, both scored splits, the reasoning variant."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
 
-from hub import mathvision
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
+from hub import common, mathvision
+from hub.common import fixture_mirror, run_evaluator
 from lmms_eval.tasks.mathvision import utils
 
 INSTRUCTION = (
@@ -21,29 +17,13 @@ INSTRUCTION = (
 )
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers each document from ``mathvision.ANSWERS`` keyed by id; keeps the prompts."""
 
-    prompts: dict[str, str] = {}
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        for r in requests:
-            TableModel.prompts[str(r.doc_id)] = r.prompt_text()
-        return [Response(text=mathvision.ANSWERS[str(r.doc_id)]) for r in requests]
+    answers = mathvision.ANSWERS
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mathvision.build(root)
-    return root
-
-
-def run(tmp_path: Path, tasks: list[str], **kwargs: object) -> dict:
-    cfg = RunConfig(model="scripted", tasks=tasks, output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    return outcome.results["results"]
+mirror = fixture_mirror(mathvision.build)
 
 
 def test_prompt_formats_options_as_the_official_code() -> None:
@@ -55,9 +35,8 @@ def test_prompt_formats_options_as_the_official_code() -> None:
     assert utils.doc_to_text({"question": "Q?", "options": []}, kwargs) == "Q?\nEND"
 
 
-def test_testmini_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    res = run(tmp_path, ["mathvision_testmini"])["mathvision_testmini"]
+def test_testmini_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
+    res = run_evaluator(tmp_path, ["mathvision_testmini"], TableModel())[0]["results"]["mathvision_testmini"]
     # 1 boxed C = C: right; 2 boxed 4 = text of option B: right; 3 3/4 = 0.75: right; 4 "12cm" != 12;
     # 5 raw <think>/<answer> text is no number: wrong; 6 "a" is neither D nor its text "D": wrong -> 3/6
     assert res["mathvision_acc,none"] == pytest.approx(3 / 6)
@@ -76,9 +55,9 @@ def test_testmini_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pyte
     assert TableModel.prompts["6"] == "Which picture shows the cube?\n<image1>" + INSTRUCTION
 
 
-def test_reasoning_variant_and_test_split(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results = run(tmp_path, ["mathvision_testmini", "mathvision_test"], prompt_variant="reasoning")
+def test_reasoning_variant_and_test_split(mirror: Path, tmp_path: Path) -> None:
+    tasks = ["mathvision_testmini", "mathvision_test"]
+    results = run_evaluator(tmp_path, tasks, TableModel(), prompt_variant="reasoning")[0]["results"]
     # id 5 "<think>..</think><answer>5</answer>" -> "5": right and parsed (a number); others unchanged
     assert results["mathvision_testmini"]["mathvision_acc,none"] == pytest.approx(4 / 6)
     assert results["mathvision_testmini"]["mathvision_parse_rate,none"] == pytest.approx(5 / 6)

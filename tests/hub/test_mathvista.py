@@ -4,49 +4,26 @@ breakdowns, the reasoning variant, the LLM-extraction judge path and the submiss
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
 from servers import LocalOpenAIServer, openai_server  # noqa: F401
 
-from hub import mathvista
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
+from hub import common, mathvista
+from hub.common import content_text, fixture_mirror, judge_arg, records, run_evaluator
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers each document from ``mathvista.ANSWERS`` keyed by pid; keeps the prompts."""
 
-    prompts: dict[str, str] = {}
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        for r in requests:
-            TableModel.prompts[str(r.doc_id)] = r.prompt_text()
-        return [Response(text=mathvista.ANSWERS[str(r.doc_id)]) for r in requests]
+    answers = mathvista.ANSWERS
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mathvista.build(root)
-    return root
+mirror = fixture_mirror(mathvista.build)
 
 
-def run(tmp_path: Path, tasks: list[str], **kwargs: object) -> tuple[dict, Path]:
-    cfg = RunConfig(model="scripted", tasks=tasks, output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    return outcome.results, Path(outcome.run_dir)
-
-
-def test_testmini_rules_breakdowns_and_submission(
-    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["mathvista_testmini"])
+def test_testmini_rules_breakdowns_and_submission(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["mathvista_testmini"], TableModel())
     res = results["results"]["mathvista_testmini"]
     # rule-only, per pid: 1 "8/11" right; 2 "B" unparsed 0; 3 "14" right; 4 "1.25" -> round(1.25, 1) = 1.2
     # right; 5 "15" wrong; 6 prose unparsed 0; 7 "" -> closest choice "No" right; 8 <think>.. unparsed 0
@@ -75,9 +52,8 @@ def test_testmini_rules_breakdowns_and_submission(
     assert submission["1"]["metadata"]["skills"] == ["arithmetic reasoning"]
 
 
-def test_reasoning_variant_scores_the_answer_tag(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, ["mathvista_testmini"], prompt_variant="reasoning")
+def test_reasoning_variant_scores_the_answer_tag(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(tmp_path, ["mathvista_testmini"], TableModel(), prompt_variant="reasoning")
     res = results["results"]["mathvista_testmini"]
     # pid 8 "<think>..</think><answer>1.2</answer>" -> "1.2": right and parsed; the others as before
     assert res["mathvista_acc_rule,none"] == pytest.approx(5 / 8)
@@ -89,9 +65,8 @@ def test_reasoning_variant_scores_the_answer_tag(mirror: Path, tmp_path: Path, m
     )
 
 
-def test_test_split_is_prediction_only(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["mathvista_test"])
+def test_test_split_is_prediction_only(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["mathvista_test"], TableModel())
     # t1 "6" parsed (integer); t2 prose not: 1/2
     assert results["results"]["mathvista_test"]["mathvista_parse_rate,none"] == pytest.approx(1 / 2)
     submission = json.loads((run_dir / "submissions" / "mathvista_test_output.json").read_text())
@@ -106,11 +81,10 @@ def test_llm_extraction_through_a_real_local_judge(
     openai_server: LocalOpenAIServer,  # noqa: F811
     mirror: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    judge = f"model={openai_server.model('7')},base_url={openai_server.base_url},api_key_env=NO_KEY"
-    results, run_dir = run(tmp_path, ["mathvista_testmini"], judge=judge)
+    results, run_dir = run_evaluator(
+        tmp_path, ["mathvista_testmini"], TableModel(), judge=judge_arg(openai_server, "7")
+    )
     res = results["results"]["mathvista_testmini"]
     # rules decide pids 1, 3, 4, 5, 7 (1 + 1 + 1 + 0 + 1; the empty answer 7 is right by the rule, so
     # decided; an empty answer the rule scores 0 would go to the judge, which the official code skips).
@@ -120,10 +94,8 @@ def test_llm_extraction_through_a_real_local_judge(
     assert res["mathvista_acc_rule,none"] == pytest.approx(4 / 8)  # unchanged by the judge
     summary = results["judge"]["summary"]["mathvista_testmini"]
     assert (summary["decided_by_rule"], summary["decided_by_judge"]) == (5, 3)
-    lines = [json.loads(x) for x in (run_dir / "samples_mathvista_testmini.jsonl").read_text().splitlines()]
-    record = next(r for r in lines if r["doc_id"] == "6")
-    prompt = record["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"]
-    prompt = prompt if isinstance(prompt, str) else "".join(p.get("text", "") for p in prompt)
+    record = records(run_dir, "mathvista_testmini")["6"]
+    prompt = content_text(record["judge"]["filters"]["none"]["calls"][0]["prompt"][0]["content"])
     assert prompt.startswith("Please read the following example. Then extract the answer")
     # the official prompt ends "Extracted answer: ", with its trailing space
     assert prompt.endswith("Question: How many apples?\n\nThe answer is 7 apples.\n\nExtracted answer: ")

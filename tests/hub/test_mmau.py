@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
 
-from hub import mmau
-from hub.common import needs_flite
+from hub import common, mmau
+from hub.common import fixture_mirror, needs_flite, records, run_evaluator
 from lmms_eval.api.errors import SampleError
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.tasks.mmau import utils
 
 
-class TableModel(ScriptedModel):
-    """Answers each document from a table keyed by doc id."""
+class TableModel(common.TableModel):
+    """Answers each document from ``mmau.ANSWERS`` keyed by doc id."""
 
-    table: dict[str, str] = {}
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        return [Response(text=self.table[str(r.doc_id)]) for r in requests]
+    answers = mmau.ANSWERS
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mmau.build(root)
-    return root
+mirror = fixture_mirror(mmau.build)
 
 
 # (answer, prediction, choices, expected) checked against evaluation.py's rule by hand
@@ -68,13 +55,9 @@ def test_prompt_lists_lettered_options() -> None:
 
 
 @needs_flite
-def test_mmau_test_mini_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    TableModel.table = dict(mmau.ANSWERS)
-    cfg = RunConfig(model="scripted", tasks=["mmau_test_mini"], output_path=str(tmp_path / "out"), show_progress=False)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    res = outcome.results["results"]
+def test_mmau_test_mini_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["mmau_test_mini"], TableModel())
+    res = results["results"]
     # sound s1 s2 s3: extracted text right 3/3; raw string_match: s2, s3 -> 2/3; parsed 3/3
     assert res["mmau_test_mini_sound"]["accuracy,none"] == pytest.approx(1.0)
     assert res["mmau_test_mini_sound"]["string_match_raw,none"] == pytest.approx(2 / 3)
@@ -93,11 +76,10 @@ def test_mmau_test_mini_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch
     assert group["string_match_raw,none"] == pytest.approx(2 / 7)
     assert group["parse_rate,none"] == pytest.approx(5 / 7)
     assert group["n_samples"] == 7
-    assert outcome.results["n-samples"]["mmau_test_mini_sound"]["effective"] == 3
+    assert results["n-samples"]["mmau_test_mini_sound"]["effective"] == 3
 
-    lines = (Path(outcome.run_dir) / "samples_mmau_test_mini_speech.jsonl").read_text().splitlines()
-    record = next(r for r in map(json.loads, lines) if r["doc_id"] == "p2")
-    prompt_text = "".join(p.get("text", "") for m in record["prompt"] for p in m["content"])
+    record = records(run_dir, "mmau_test_mini_speech")["p2"]
+    prompt_text = common.prompt_text(record)
     assert "How many speakers are there?\nA. One speaker\nB. Two speakers\nC. Three speakers\n" in prompt_text
     assert prompt_text.endswith("Answer with the option's letter from the given choices directly.")
     assert record["target"] == "Two speakers"

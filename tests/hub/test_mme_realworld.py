@@ -4,72 +4,50 @@ reasoning variant, the lite/full/CN tasks and the 6000x4000 image reaching the m
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from scripted_model import ScriptedConfig, ScriptedModel
+from scripted_model import ScriptedConfig
 
-from hub import mme_realworld
+from hub import common, mme_realworld
+from hub.common import fixture_mirror, records, run_evaluator
 from lmms_eval.api.errors import SampleError
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
+from lmms_eval.api.request import Request
 from lmms_eval.media.image import load_image
 from lmms_eval.tasks.mme_realworld import utils
+from lmms_eval.tasks.variants import REASONING_INSTRUCTION as REASONING
 
 INSTRUCTION = (
     "\nSelect the best answer to the above multiple-choice question based on the image. Respond with only "
     "the letter (A, B, C, D, or E) of the correct option.\nThe best answer is:"
 )
-REASONING = (
-    "\nPlease reason step by step. Output the thinking process within <think> </think> tags and final "
-    "answer within <answer> </answer> tags."
-)
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Replies from ``mme_realworld.ANSWERS`` by index (CN rows: "C"); keeps prompts and image sizes."""
 
-    prompts: ClassVar[dict[str, str]] = {}
-    sizes: ClassVar[dict[str, list[tuple[int, int]]]] = {}
+    answers = {str(index): reply for index, reply in mme_realworld.ANSWERS.items()}
+    recorders = (*common.TableModel.recorders, "sizes")
+    sizes: ClassVar[dict[str, list[tuple[int, int]]]]
 
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        out = []
-        for r in requests:
-            key = f"{r.task}:{r.doc_id}"
-            TableModel.prompts[key] = r.prompt_text()
-            if self.config.decode:
-                TableModel.sizes[key] = [load_image(part).size for part in r.images()]
-            reply = "C" if r.task == "mme_realworld_cn" else mme_realworld.ANSWERS[int(r.doc_id)]
-            out.append(Response(text=reply))
-        return out
+    def keep(self, r: Request) -> None:
+        super().keep(r)
+        if self.config.decode:
+            self.record("sizes", r, [load_image(part).size for part in r.images()])
+
+    def reply(self, r: Request) -> str:
+        return "C" if r.task == "mme_realworld_cn" else super().reply(r)
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mme_realworld.build(root)
-    return root
-
-
-def run(tmp_path: Path, tasks: list[str], decode: bool = False, **kwargs: object) -> tuple[dict, Path]:
-    TableModel.prompts.clear()
-    TableModel.sizes.clear()
-    cfg = RunConfig(model="scripted", tasks=tasks, output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel(ScriptedConfig(decode=decode))).run()
-    assert outcome.exit_code == 0
-    return outcome.results, Path(outcome.run_dir)
+mirror = fixture_mirror(mme_realworld.build)
 
 
 AD, MO, DT = mme_realworld.AD, mme_realworld.MO, mme_realworld.DT
 
 
-def test_lite_official_rule_and_breakdowns(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["mme_realworld_lite"], decode=True)
+def test_lite_official_rule_and_breakdowns(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["mme_realworld_lite"], TableModel(ScriptedConfig(decode=True)))
     res = results["results"]["mme_realworld_lite"]
     # per index (official extraction): 0 "D" right; 1 "The best answer is B" -> B right; 2 "Based on the
     # image, C" -> B (of "Based") wrong; 3 "red car" -> inside option (A): A right; 4 "" unparsed wrong;
@@ -102,11 +80,7 @@ def test_lite_official_rule_and_breakdowns(mirror: Path, tmp_path: Path, monkeyp
     )
     assert TableModel.sizes[f"mme_realworld_lite:{mme_realworld.BIG_INDEX}"] == [mme_realworld.BIG_SIZE]
     assert TableModel.sizes[key] == [(64, 64)]
-    record = next(
-        json.loads(line)
-        for line in (run_dir / "samples_mme_realworld_lite.jsonl").read_text().splitlines()
-        if json.loads(line)["doc_id"] == 3
-    )
+    record = records(run_dir, "mme_realworld_lite")["3"]
     assert record["target"] == "A"
     assert "bytes" not in record["doc"] and record["doc"]["question"]  # the base64 image is not logged
     assert (
@@ -114,9 +88,8 @@ def test_lite_official_rule_and_breakdowns(mirror: Path, tmp_path: Path, monkeyp
     )
 
 
-def test_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, ["mme_realworld_lite"], prompt_variant="reasoning")
+def test_reasoning_variant(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(tmp_path, ["mme_realworld_lite"], TableModel(), prompt_variant="reasoning")
     res = results["results"]["mme_realworld_lite"]
     # 5 is reduced to "C": right; the others as before -> 0, 1, 3, 5, 6 = 5/7
     assert res["mme_realworld_acc,none"] == pytest.approx(5 / 7)
@@ -126,9 +99,8 @@ def test_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.Mon
     assert TableModel.prompts["mme_realworld_lite:1"].endswith("(E) The image does not feature the object." + REASONING)
 
 
-def test_full_and_cn_tasks_load(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, ["mme_realworld", "mme_realworld_cn"])
+def test_full_and_cn_tasks_load(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(tmp_path, ["mme_realworld", "mme_realworld_cn"], TableModel())
     res = results["results"]
     assert res["mme_realworld"]["mme_realworld_acc,none"] == pytest.approx(4 / 7)  # same rows as lite
     # CN: the model says "C" to both: row 0 (answer C) right, row 1 (answer B) wrong -> 1/2

@@ -4,61 +4,33 @@ official yes/no judge and the General STEM cascade) against a real local judge s
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from scripted_model import ScriptedModel
 from servers import LocalOpenAIServer, openai_server  # noqa: F401
 
-from hub import mmk12
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
+from hub import common, mmk12
+from hub.common import content_text, fixture_mirror, judge_arg, records, run_evaluator
 
 TASK = "mmk12_test"
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers each document from ``mmk12.ANSWERS`` keyed by id; keeps the requests."""
 
-    requests: dict[str, Request] = {}
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        for r in requests:
-            TableModel.requests[str(r.doc_id)] = r
-        return [Response(text=mmk12.ANSWERS[str(r.doc_id)]) for r in requests]
+    answers = mmk12.ANSWERS
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mmk12.build(root)
-    return root
-
-
-def run(tmp_path: Path, **kwargs: object) -> tuple[dict, Path]:
-    cfg = RunConfig(model="scripted", tasks=[TASK], output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    return outcome.results, Path(outcome.run_dir)
-
-
-def records(run_dir: Path) -> dict[str, dict]:
-    lines = (run_dir / f"samples_{TASK}.jsonl").read_text().splitlines()
-    return {r["doc_id"]: r for r in map(json.loads, lines)}
+mirror = fixture_mirror(mmk12.build)
 
 
 def judge_prompt(record: dict, block: str) -> str:
     calls = record["judge"]["blocks"][block]["filters"]["answer"]["calls"]
-    content = calls[0]["prompt"][0]["content"]
-    return content if isinstance(content, str) else "".join(p.get("text", "") for p in content)
+    return content_text(calls[0]["prompt"][0]["content"])
 
 
-def test_rule_metric_breakdown_and_prompt(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path)
+def test_rule_metric_breakdown_and_prompt(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, [TASK], TableModel())
     res = results["results"][TASK]
     # official extraction then math-verify: m1 "The answer is $\boxed{B}$" -> B right; m2 "A" != C;
     # p1 "D" right; p2 whole response "I am not sure." wrong; c1 FIRST <answer> "A" != B; b1 "A" right
@@ -80,14 +52,13 @@ def test_rule_metric_breakdown_and_prompt(mirror: Path, tmp_path: Path, monkeypa
     assert len(request.images()) == 1
     assert request.params.max_new_tokens == 4096
 
-    logged = records(run_dir)
+    logged = records(run_dir, TASK)
     assert logged["m1"]["filtered"]["answer"] == "The answer is $\\boxed{B}$"
     assert logged["c1"]["filtered"]["answer"] == "A"
 
 
-def test_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, prompt_variant="reasoning")
+def test_reasoning_variant(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(tmp_path, [TASK], TableModel(), prompt_variant="reasoning")
     # c1: <think> dropped, the last <answer> "B" taken: right; the others as before -> 4 / 6
     assert results["results"][TASK]["mmk12_math_verify,answer"] == pytest.approx(4 / 6)
     user = TableModel.requests["c1"].messages[-1].text()
@@ -101,11 +72,8 @@ def test_official_judge_and_cascade_through_a_real_server(
     openai_server: LocalOpenAIServer,  # noqa: F811
     mirror: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    judge = f"model={openai_server.model('No')},base_url={openai_server.base_url},api_key_env=NO_KEY"
-    results, run_dir = run(tmp_path, judge=judge)
+    results, run_dir = run_evaluator(tmp_path, [TASK], TableModel(), judge=judge_arg(openai_server, "No"))
     res = results["results"][TASK]
     # official judge on every sample, the judge says "No" to all: 0 / 6
     assert res["mmk12_acc_judge,answer"] == pytest.approx(0.0)
@@ -120,7 +88,7 @@ def test_official_judge_and_cascade_through_a_real_server(
     assert (cascade["decided_by_rule"], cascade["decided_by_judge"]) == (3, 3)
     assert (cascade["calls"], cascade["cached_calls"]) == (0, 3)
 
-    logged = records(run_dir)
+    logged = records(run_dir, TASK)
     prompt = judge_prompt(logged["p2"], "mmk12_acc_judge")
     assert prompt.startswith("You are given a question, the correct answer and a model's answer.")
     assert "(e.g., \\boxed, $...$, or similar)" in prompt
@@ -135,16 +103,13 @@ def test_a_reply_other_than_yes_or_no_is_a_judge_error(
     openai_server: LocalOpenAIServer,  # noqa: F811
     mirror: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
     # the default scripted judge says "Verdict: correct": the official script would retry and then
     # count "no"; here it is a judge_error, never a score
-    judge = f"model={openai_server.model()},base_url={openai_server.base_url},api_key_env=NO_KEY"
-    results, run_dir = run(tmp_path, judge=judge, max_error_rate=1.0)
+    results, run_dir = run_evaluator(tmp_path, [TASK], TableModel(), judge=judge_arg(openai_server), max_error_rate=1.0)
     res = results["results"][TASK]
     assert "mmk12_acc_judge,answer" not in res or res["mmk12_acc_judge,answer"] is None
-    logged = records(run_dir)
+    logged = records(run_dir, TASK)
     assert all(r["status"] == "judge_error" for r in logged.values())  # every sample: block 1 failed
     # the cascade's rule still decided m1, p1, b1
     cascade = {k: r["judge"]["blocks"]["mmk12_acc_cascade"]["filters"]["answer"] for k, r in logged.items()}

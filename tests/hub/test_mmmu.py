@@ -6,53 +6,28 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-from scripted_model import ScriptedModel
 
-from hub import mmmu
+from hub import common, mmmu
+from hub.common import fixture_mirror, records, run_evaluator
 from lmms_eval.api.errors import SampleError
 from lmms_eval.api.messages import Image, Text
-from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.tasks.mmmu import utils
+from lmms_eval.tasks.variants import REASONING_INSTRUCTION as REASONING
 
 MC_INSTRUCTION = "\nAnswer with the option's letter from the given choices directly."
 OPEN_INSTRUCTION = "\nAnswer the question using a single word or phrase."
-REASONING = (
-    "\nPlease reason step by step. Output the thinking process within <think> </think> tags "
-    "and final answer within <answer> </answer> tags."
-)
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Answers each document from ``mmmu.ANSWERS`` keyed by id; keeps the requests."""
 
-    requests: dict[str, Request] = {}
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        for r in requests:
-            TableModel.requests[str(r.doc_id)] = r
-        return [Response(text=mmmu.ANSWERS[str(r.doc_id)]) for r in requests]
+    answers = mmmu.ANSWERS
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    mmmu.build(root)
-    return root
-
-
-def run(tmp_path: Path, tasks: list[str], **kwargs: Any) -> tuple[dict[str, Any], Path]:
-    TableModel.requests = {}
-    cfg = RunConfig(model="scripted", tasks=tasks, output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel()).run()
-    assert outcome.exit_code == 0
-    return outcome.results["results"], Path(outcome.run_dir)
+mirror = fixture_mirror(mmmu.build)
 
 
 def _size(part: Image) -> tuple[int, int]:
@@ -93,9 +68,9 @@ def test_tag_of_an_empty_image_column_is_the_samples_error() -> None:
         utils.doc_to_messages(doc, {})
 
 
-def test_mmmu_val_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    res, run_dir = run(tmp_path, ["mmmu_val", "mmmu_test"])
+def test_mmmu_val_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["mmmu_val", "mmmu_test"], TableModel())
+    res = results["results"]
     val = res["mmmu_val"]
     # official (per hub.mmmu.ANSWERS): right = Art_Theory_1 "(A)", Math_1 3.43, Math_2 -120,
     # Finance_1 7,243,000, Electronics_1 last bracket (C), History_1 option text, Clinical_Medicine_1
@@ -120,8 +95,7 @@ def test_mmmu_val_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pyte
     assert val["breakdown_n"]["discipline"]["Science"] == 2
 
     # the logged prompt of the interleaved item: parts in reading order
-    lines = (run_dir / "samples_mmmu_val.jsonl").read_text().splitlines()
-    record = next(r for r in map(json.loads, lines) if r["doc_id"] == "validation_Art_Theory_1")
+    record = records(run_dir, "mmmu_val")["validation_Art_Theory_1"]
     kinds = [p["type"] for m in record["prompt"] for p in m["content"]]
     assert kinds == ["text", "image", "text", "image", "text", "image", "text", "image", "text"]
     assert record["prompt"][0]["content"][-1]["text"].endswith("(C) Same age\n" + MC_INSTRUCTION)
@@ -142,9 +116,8 @@ def test_mmmu_val_scores_by_hand(mirror: Path, tmp_path: Path, monkeypatch: pyte
     assert test_file == {"test_Art_1": "B", "test_Physics_1": "42 m/s", "test_Physics_2": ""}
 
 
-def test_mmmu_val_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    res, _ = run(tmp_path, ["mmmu_val"], prompt_variant="reasoning")
+def test_mmmu_val_reasoning_variant(mirror: Path, tmp_path: Path) -> None:
+    res = run_evaluator(tmp_path, ["mmmu_val"], TableModel(), prompt_variant="reasoning")[0]["results"]
     val = res["mmmu_val"]
     # the <answer> content of Finance_2 ("D") is scored: official 7 + 1 = 8 of 11; parsed 8 + 1 = 9;
     # lenient already read it: 7 of 11

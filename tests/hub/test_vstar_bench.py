@@ -4,51 +4,40 @@ and the 6000x4000 image reaching the model as stored."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from scripted_model import ScriptedConfig, ScriptedModel
+from scripted_model import ScriptedConfig
 
-from hub import vstar_bench
+from hub import common, vstar_bench
+from hub.common import fixture_mirror, records, run_evaluator
 from lmms_eval.api.model import choice_response
 from lmms_eval.api.request import Request, Response
-from lmms_eval.engine.evaluator import Evaluator
-from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.media.image import load_image
-
-REASONING = (
-    "\nPlease reason step by step. Output the thinking process within <think> </think> tags and final "
-    "answer within <answer> </answer> tags."
-)
+from lmms_eval.tasks.variants import REASONING_INSTRUCTION as REASONING
 
 
-class TableModel(ScriptedModel):
+class TableModel(common.TableModel):
     """Replies from ``vstar_bench.ANSWERS``; scores options so that ``vstar_bench.CHOICE`` wins.
     Keeps each request's prompt, options and decoded image sizes."""
 
+    answers = vstar_bench.ANSWERS
     scores_choices: ClassVar[bool] = True
-    prompts: ClassVar[dict[str, str]] = {}
-    options: ClassVar[dict[str, list[str]]] = {}
-    sizes: ClassVar[dict[str, list[tuple[int, int]]]] = {}
+    recorders = (*common.TableModel.recorders, "options", "sizes")
+    options: ClassVar[dict[str, list[str]]]
+    sizes: ClassVar[dict[str, list[tuple[int, int]]]]
 
-    def _keep(self, r: Request) -> None:
-        key = str(r.doc_id)
-        TableModel.prompts[key] = r.prompt_text()
-        TableModel.options[key] = list(r.choices or [])
-        TableModel.sizes[key] = [load_image(part).size for part in r.images()]
-
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        for r in requests:
-            self._keep(r)
-        return [Response(text=vstar_bench.ANSWERS[str(r.doc_id)]) for r in requests]
+    def keep(self, r: Request) -> None:
+        super().keep(r)
+        self.record("options", r, list(r.choices or []))
+        self.record("sizes", r, [load_image(part).size for part in r.images()])
 
     def score_choices(self, requests: Sequence[Request]) -> list[Response]:
         out = []
         for r in requests:
-            self._keep(r)
+            self.keep(r)
             best = vstar_bench.CHOICE[str(r.doc_id)]
             # summed log-prob per option over 2 tokens each: the chosen one has loss 0.5, the rest 2.0
             logprobs = [-1.0 if i == best else -4.0 for i in range(len(r.choices or []))]
@@ -56,30 +45,11 @@ class TableModel(ScriptedModel):
         return out
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    vstar_bench.build(root)
-    return root
+mirror = fixture_mirror(vstar_bench.build)
 
 
-@pytest.fixture(autouse=True)
-def _clear() -> None:
-    TableModel.prompts.clear()
-    TableModel.options.clear()
-    TableModel.sizes.clear()
-
-
-def run(tmp_path: Path, tasks: list[str], decode: bool = False, **kwargs: object) -> tuple[dict, Path]:
-    cfg = RunConfig(model="scripted", tasks=tasks, output_path=str(tmp_path / "out"), show_progress=False, **kwargs)
-    outcome = Evaluator(cfg, model=TableModel(ScriptedConfig(decode=decode))).run()
-    assert outcome.exit_code == 0
-    return outcome.results, Path(outcome.run_dir)
-
-
-def test_generative_scores_breakdown_and_prompt(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["vstar_bench"])
+def test_generative_scores_breakdown_and_prompt(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["vstar_bench"], TableModel())
     res = results["results"]["vstar_bench"]
     # per question_id: 0 "...the answer is C." C right; 1 "Answer: B" right; 2 "A" right; 3 unparsed;
     # 4 <answer>B</answer> right; 5 raw text: the tag says "left" (no option), the only bracketed
@@ -95,18 +65,13 @@ def test_generative_scores_breakdown_and_prompt(mirror: Path, tmp_path: Path, mo
     cell = vstar_bench.text_cell("What is the color of the cup?", ["red", "blue", "green", "white"])
     assert TableModel.prompts["0"] == cell
     assert TableModel.prompts["0"].count(vstar_bench.INSTRUCTION) == 1
-    record = next(
-        json.loads(line)
-        for line in (run_dir / "samples_vstar_bench.jsonl").read_text().splitlines()
-        if json.loads(line)["doc_id"] == "0"
-    )
+    record = records(run_dir, "vstar_bench")["0"]
     assert record["target"] == "C"
     assert record["scores"] == {"vstar_acc,none": 1.0, "vstar_parse_rate,none": 1.0}
 
 
-def test_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, ["vstar_bench"], prompt_variant="reasoning")
+def test_reasoning_variant(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(tmp_path, ["vstar_bench"], TableModel(), prompt_variant="reasoning")
     res = results["results"]["vstar_bench"]
     # the outputs are reduced to the <answer> content: 4 -> "B" right; 5 -> "left", no option: unparsed,
     # wrong; the rest as before -> right 0, 1, 2, 4 = 4/7; parsed all but 3 and 5 = 5/7
@@ -119,11 +84,12 @@ def test_reasoning_variant(mirror: Path, tmp_path: Path, monkeypatch: pytest.Mon
     )
 
 
-def test_per_category_tasks_and_full_resolution_image(
-    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, _ = run(tmp_path, ["vstar_bench_direct_attributes", "vstar_bench_relative_position"], decode=True)
+def test_per_category_tasks_and_full_resolution_image(mirror: Path, tmp_path: Path) -> None:
+    results, _ = run_evaluator(
+        tmp_path,
+        ["vstar_bench_direct_attributes", "vstar_bench_relative_position"],
+        TableModel(ScriptedConfig(decode=True)),
+    )
     res = results["results"]
     assert res["vstar_bench_direct_attributes"]["vstar_acc,none"] == pytest.approx(3 / 5)  # 0, 1, 2 of 0, 1, 2, 3, 6
     assert res["vstar_bench_relative_position"]["vstar_acc,none"] == pytest.approx(2 / 2)  # 4, 5
@@ -132,9 +98,8 @@ def test_per_category_tasks_and_full_resolution_image(
     assert TableModel.sizes["0"] == [(64, 64)]
 
 
-def test_likelihood_protocol(mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LMMS_EVAL_HUB_MIRROR", str(mirror))
-    results, run_dir = run(tmp_path, ["vstar_bench_likelihood"])
+def test_likelihood_protocol(mirror: Path, tmp_path: Path) -> None:
+    results, run_dir = run_evaluator(tmp_path, ["vstar_bench_likelihood"], TableModel())
     res = results["results"]["vstar_bench_likelihood"]
     # chosen option index -> letter vs label: 0: 2=C vs C right; 1: 0=A vs B wrong; 2: A vs A right;
     # 3: 3=D vs D right; 4: 1=B vs B right; 5: B vs A wrong; 6: A vs A right -> 5/7
@@ -145,9 +110,5 @@ def test_likelihood_protocol(mirror: Path, tmp_path: Path, monkeypatch: pytest.M
     # the official prompt: the bare question; the options are scored as the reply
     assert TableModel.prompts["1"] == "What is the material of the glove?"
     assert TableModel.options["1"] == ["rubber", "cotton", "kevlar", "leather"]
-    record = next(
-        json.loads(line)
-        for line in (run_dir / "samples_vstar_bench_likelihood.jsonl").read_text().splitlines()
-        if json.loads(line)["doc_id"] == "1"
-    )
+    record = records(run_dir, "vstar_bench_likelihood")["1"]
     assert record["raw_output"] == "A" and record["scores"] == {"vstar_choice_acc,none": 0.0}
