@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from lmms_eval.api.errors import DatasetError, LmmsEvalError, UsageError
+from lmms_eval.api.errors import DatasetError, LmmsEvalError, SampleError, UsageError
 from lmms_eval.api.request import Request, Response
 
 if TYPE_CHECKING:
@@ -51,10 +51,13 @@ def open_data(tasks: Sequence[Task], offset: int, model_name: str | None = None)
         if task.prompt_variant:
             try:
                 first = task.doc(offset)
-            except Exception:  # noqa: BLE001 - an unreadable row is that sample's error later
-                first = None
-            if first is not None:
                 task.check_prompt_variant(first, model_name)
+            except SampleError:  # a row whose prompt cannot be built is that sample's error later
+                pass
+            except LmmsEvalError:
+                raise
+            except Exception:  # noqa: BLE001 - an unreadable row is that sample's error later
+                pass
         fingerprints[task.name] = data_fingerprint(task)
     return fingerprints
 
