@@ -231,4 +231,8 @@ def score(
         scorer = spec.scorer()
         assert scorer is not None
         return metric_value(scorer, extracted, record.target, doc), extracted
+    if spec.type == "label":
+        assert spec.labels is not None  # validated by JudgeSpec
+        name = parsing.parse_label(replies[0], spec.labels, spec.verdict_pattern)
+        return name, name
     raise ConfigError(f"unknown judge type {spec.type!r}")  # pragma: no cover - validated by JudgeSpec

@@ -60,6 +60,46 @@ def parse_binary(reply: str, pattern: str | None = None, labels: Mapping[Any, Se
     return verdicts.pop()
 
 
+_LABEL_TRIM = " \t\r\n*_`\"'.。!！[]【】「」“”‘’"
+
+
+def _leaf_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _leaf_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _leaf_strings(v)]
+    return []
+
+
+def parse_label(reply: str, labels: Mapping[str, Sequence[str]], pattern: str | None = None) -> str:
+    """The name of the one label the judge picked (``label`` grading).
+
+    ``labels`` maps each label name to the reply strings that mean it (compared case-insensitively,
+    with surrounding markdown, quotes, brackets and a final full stop trimmed). Where the verdict is
+    read: group 1 of every match of ``pattern`` if given; else every string value of the JSON
+    object(s) in the reply (SimpleQA-style ``{"预测答案0": "正确"}``; strings that are no label, such
+    as a reasoning field, are ignored); else the whole reply. No label found, or two different
+    labels, raises :class:`VerdictError`.
+    """
+    lookup: dict[str, str] = {}
+    for name, spellings in labels.items():
+        for spelling in spellings:
+            lookup[str(spelling).strip(_LABEL_TRIM).lower()] = str(name)
+    if pattern:
+        candidates = [m.group(1) for m in re.finditer(pattern, reply, re.IGNORECASE)]
+    else:
+        objects = [o for o in _json_objects(reply) if isinstance(o, (dict, list))]
+        candidates = [s for o in objects for s in _leaf_strings(o)] if objects else [reply]
+    found = {lookup[c.strip(_LABEL_TRIM).lower()] for c in candidates if c.strip(_LABEL_TRIM).lower() in lookup}
+    if not found:
+        raise VerdictError(f"no label ({', '.join(sorted(set(lookup.values())))}) found in reply: {_excerpt(reply)!r}")
+    if len(found) != 1:
+        raise VerdictError(f"reply gives conflicting labels {sorted(found)}: {_excerpt(reply)!r}")
+    return found.pop()
+
+
 def _number(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):

@@ -21,7 +21,14 @@ type                what the judge is asked                                     
 ``rubric``          score each component 0..weight, JSON reply (MIA-Bench)               sum(scores)/sum(weights)
 ``extract``         extract the final answer from the raw response (MathVista)           ``score_with`` metric of
                                                                                         the extracted answer
+``label``           pick one of the named ``labels`` (SimpleQA: correct / incorrect /    the label's name
+                    not attempted); needs ``aggregation`` (a registered metric name)
 =================== =================================================================== =====================
+
+``aggregation:`` (any type) names how the block's per-sample values fold into the reported
+number: ``mean`` (the default), ``median``, ``sum`` or a registered metric whose ``aggregate`` is
+used (SimpleVQA: ``simplevqa_f1`` over the labels); ``higher_is_better`` defaults to that metric's.
+Several blocks with the same template and inputs share one judge call through the judge cache.
 
 ``judge:`` may also be a LIST of such blocks (:func:`parse_specs`), run in order over the same
 records, each producing its own metric (the names must differ). A block with
@@ -39,7 +46,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-GradingType = Literal["binary", "rating", "pairwise_rating", "rubric", "extract"]
+GradingType = Literal["binary", "rating", "pairwise_rating", "rubric", "extract", "label"]
 
 DEFAULT_METRIC: dict[str, str] = {
     "binary": "judge_correct",
@@ -47,6 +54,7 @@ DEFAULT_METRIC: dict[str, str] = {
     "pairwise_rating": "judge_pairwise_rating",
     "rubric": "judge_rubric",
     "extract": "judge_extract",
+    "label": "judge_label",
 }
 
 
@@ -93,8 +101,13 @@ class JudgeSpec(BaseModel):
     question: str | None = Field(None, description="doc column or jinja template; default: the prompt's user text")
     image: str | None = Field(None, description="doc column holding an image to show the judge")
     rating_range: tuple[float, float] = (1.0, 10.0)
-    verdict_pattern: str | None = Field(None, description="binary/rating: regex whose group 1 is the verdict")
-    labels: dict[Literal["correct", "incorrect"], list[str]] | None = None
+    verdict_pattern: str | None = Field(None, description="binary/rating/label: regex whose group 1 is the verdict")
+    labels: dict[str, list[str]] | None = Field(
+        None,
+        description="binary: spellings of correct/incorrect; label: label name -> the reply strings that mean it",
+    )
+    aggregation: str | None = Field(None, description="mean/median/sum or a registered metric whose aggregate is used")
+    higher_is_better: bool | None = Field(None, description="default: the aggregation metric's, else true")
     components: list[Component] | None = None
     components_field: str | None = None
     weights_field: str | None = None
@@ -111,6 +124,10 @@ class JudgeSpec(BaseModel):
             raise ValueError("extract grading needs score_with (a metric for the extracted answer) or a cascade")
         if self.type == "rubric" and not self.components and not self.components_field:
             raise ValueError("rubric grading needs components (a list of {name, weight}) or components_field")
+        if self.type == "binary" and self.labels and set(self.labels) - {"correct", "incorrect"}:
+            raise ValueError("binary labels must be 'correct' and/or 'incorrect'; use type: label for other names")
+        if self.type == "label":
+            _check_label_names(self.labels, self.aggregation)
         if self.rating_range[0] >= self.rating_range[1]:
             raise ValueError("rating_range must be [low, high] with low < high")
         return self
@@ -132,6 +149,23 @@ class JudgeSpec(BaseModel):
             return RuleSpec(metric=self.score_with) if isinstance(self.score_with, str) else self.score_with
         rules = self.rules()
         return rules[0] if rules else None
+
+
+def _check_label_names(labels: dict[str, list[str]] | None, aggregation: str | None) -> None:
+    """``label`` grading: two or more names, each with a spelling, no spelling under two names."""
+    if not labels or len(labels) < 2:
+        raise ValueError("label grading needs labels: a mapping of two or more label names to accepted replies")
+    owner: dict[str, str] = {}
+    for name, spellings in labels.items():
+        if not spellings:
+            raise ValueError(f"label {name!r} has no accepted reply strings")
+        for spelling in spellings:
+            key = str(spelling).strip().lower()
+            if key in owner and owner[key] != name:
+                raise ValueError(f"reply string {spelling!r} is listed under labels {owner[key]!r} and {name!r}")
+            owner[key] = name
+    if aggregation is None:
+        raise ValueError("label grading needs aggregation: a registered metric that folds the label names")
 
 
 def parse_spec(raw: dict[str, Any] | JudgeSpec, source: str = "task YAML", label: str = "judge") -> JudgeSpec:

@@ -130,8 +130,12 @@ class TaskScoring:
             if hib is None:
                 hib = registered.higher_is_better if registered is not None else True
             return fn, hib
-        if any(metric_name == spec.metric_name for spec in self.judge_specs):
-            from lmms_eval.metrics import aggregation_by_name
-
-            return aggregation_by_name("mean"), True
+        for judge in self.judge_specs:  # a judge block's metric: its own aggregation (default mean)
+            if judge.metric_name != metric_name:
+                continue
+            name = judge.aggregation or "mean"
+            hib = judge.higher_is_better
+            if hib is None:
+                hib = METRICS.get(name).higher_is_better if name in METRICS else True
+            return aggregation_by_name(name), hib
         raise UsageError(f"task {self.name!r} has no metric {metric_name!r}")
