@@ -234,3 +234,14 @@ def test_suites_select_the_reported_benchmarks() -> None:
     ]
     high_res = load_selection(["mgpo_high_res"])
     assert list(high_res.tasks) == ["vstar_bench", "mme_realworld_lite"]
+
+
+def test_task_entry_is_laid_over_the_builtin_reasoning_variant(tmp_path: Path) -> None:
+    extra = """
+        prompt_variants:
+          reasoning: {generation_kwargs: {max_new_tokens: 4096}}
+        """
+    outcome = run(make_task(tmp_path / "t", extra), tmp_path / "out", prompt_variant="reasoning")
+    assert TableModel.prompts[0] == "Q: 1+1?" + REASONING_INSTRUCTION  # the built-in instruction kept
+    record = json.loads((Path(outcome.run_dir) / "samples_qa.jsonl").read_text().splitlines()[0])
+    assert record["generation"]["max_new_tokens"] == 4096

@@ -12,7 +12,8 @@ tags and final answer within <answer> </answer> tags.``, as the ``post_prompt`` 
 task's own trailing answer instruction stands). Under it, the model's output is reduced before
 the task's filters: ``<think>...</think>`` removed, then the content of the last
 ``<answer>...</answer>`` taken when there is one (:func:`reasoning_answer`). A task's own
-``prompt_variants.reasoning`` entry replaces the built-in prompt overlay; the reduction stays.
+``prompt_variants.reasoning`` entry is laid over the built-in one (e.g. to give more
+``generation_kwargs``, or another ``post_prompt``); the reduction stays.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ NOT_PROMPT_KWARGS = frozenset({"system_prompt", "generation_kwargs"})
 
 
 def variant_entry(declared: dict[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
-    """The overlay of variant ``name``: the task's own entry, else a built-in one, else None."""
-    if name in declared:
-        return dict(declared[name] or {})
-    if name in BUILTIN_VARIANTS:
-        return dict(BUILTIN_VARIANTS[name])
-    return None
+    """The overlay of variant ``name``: a built-in one with the task's own entry on top (so
+    ``reasoning: {generation_kwargs: {max_new_tokens: 4096}}`` keeps the built-in instruction),
+    the task's own entry, or None when neither exists."""
+    if name not in declared and name not in BUILTIN_VARIANTS:
+        return None
+    return {**BUILTIN_VARIANTS.get(name, {}), **(declared.get(name) or {})}
 
 
 def available_variants(declared: dict[str, dict[str, Any]]) -> list[str]:
