@@ -70,13 +70,21 @@ def _plain(text: str) -> str:
     return " ".join(_UNESCAPED_DOLLAR.sub("", str(text)).split()).strip(" .").lower()
 
 
-def math_equal(prediction: str, reference: str, timeout_s: int = DEFAULT_TIMEOUT_S) -> bool:
+def math_equal(prediction: str, reference: str, timeout_s: int = DEFAULT_TIMEOUT_S, extracted: bool = False) -> bool:
     """True if the prediction's final answer equals the reference as mathematics.
 
-    A reference math-verify cannot parse (e.g. a word) is compared as plain text with the
-    final answer (``$`` signs, case, surrounding spaces and a final period ignored).
+    ``extracted``: the prediction already is the answer (a benchmark's own extraction removed the
+    ``<answer>``/``\\boxed`` around it), so it is read as LaTeX first, as a delimited answer is
+    (a ``\\boxed{}`` left inside still wins); a bare ``B`` is then the symbol ``B``, where
+    undelimited text would be read as plain text. A reference math-verify cannot parse (e.g. a
+    word) is compared as plain text with the final answer (``$`` signs, case, surrounding spaces
+    and a final period ignored).
     """
-    answer, delimited = final_answer(str(prediction))
+    if extracted:
+        text = str(prediction).strip()
+        answer, delimited = last_boxed(text) or text, True
+    else:
+        answer, delimited = final_answer(str(prediction))
     gold = parse_answer(str(reference), True, timeout_s)
     if not gold:
         return _plain(answer) == _plain(reference)

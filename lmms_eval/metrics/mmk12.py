@@ -75,9 +75,7 @@ def mmk12_math_verify(prediction: Any, reference: Any, **_: Any) -> float:
     """1.0 when the extracted answer equals ``answer`` by math-verify, read as LaTeX first."""
     from lmms_eval.metrics.maths import math_equal
 
-    # math_equal reads an answer delimited by <answer> tags as LaTeX first (a box inside still wins);
-    # (a stray "</answer>" in a whole-response fallback only shortens what is read)
-    return float(math_equal(f"<answer>{_text(prediction)}</answer>", _text(reference)))
+    return float(math_equal(_text(prediction), _text(reference), extracted=True))
 
 
 def _text(value: Any) -> str:
