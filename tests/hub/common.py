@@ -70,6 +70,18 @@ def audio_cell(wave: np.ndarray, name: str, rate: int = RATE, fmt: str = "WAV") 
     return {"bytes": encode(wave, rate, fmt), "path": name}
 
 
+def encode_image(image: Any, fmt: str = "PNG", **save: Any) -> bytes:
+    """A Pillow image as file bytes (``PNG`` unless told; ``save`` options such as ``quality``)."""
+    buf = io.BytesIO()
+    image.save(buf, format=fmt, **save)
+    return buf.getvalue()
+
+
+def image_cell(image: Any, fmt: str = "PNG", **save: Any) -> dict[str, Any]:
+    """A value for an ``Image`` column as the hub stores it: encoded bytes, no path."""
+    return {"bytes": encode_image(image, fmt, **save), "path": None}
+
+
 def write_hub_dataset(
     mirror: Path,
     repo_id: str,

@@ -11,10 +11,11 @@ struct{candidate_answers (a JSON list in a string), ground_truth, style}, ``data
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
+
+from hub.common import encode_image
 
 REPO_ID = "lmms-lab/FVQA"
 
@@ -48,9 +49,7 @@ def _png(shade: int) -> bytes:
 
     image = Image.new("RGB", (64, 64), (shade, 120, 200 - shade))
     ImageDraw.Draw(image).rectangle((16, 16, 48, 48), outline=(255, 255, 255))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
+    return encode_image(image)
 
 
 def rows() -> list[dict[str, Any]]:

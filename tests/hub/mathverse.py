@@ -12,11 +12,10 @@ seen). Two problems x five versions, and both problems in Text Only; images are 
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import image_cell, write_hub_dataset
 
 REPO_ID = "AI4Math/MathVerse"
 VERSIONS = ("Text Dominant", "Text Lite", "Vision Intensive", "Vision Dominant", "Vision Only")
@@ -63,9 +62,7 @@ def _png(shade: int) -> dict[str, Any]:
 
     image = Image.new("RGB", (64, 64), "white")
     ImageDraw.Draw(image).polygon([(8, 56), (56, 56), (32, 8)], outline=(shade, 40, 90))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return {"bytes": buf.getvalue(), "path": None}
+    return image_cell(image)
 
 
 def features(text_only: bool = False) -> Any:

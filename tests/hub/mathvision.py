@@ -9,11 +9,10 @@ test model says per ``id``.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import image_cell, write_hub_dataset
 
 REPO_ID = "MathLLMs/MathVision"
 
@@ -35,9 +34,7 @@ def _png(shade: int) -> dict[str, Any]:
 
     image = Image.new("RGB", (64, 64), "white")
     ImageDraw.Draw(image).ellipse((12, 12, 52, 52), fill=(shade, 120, 200))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return {"bytes": buf.getvalue(), "path": None}
+    return image_cell(image)
 
 
 def features() -> Any:

@@ -10,11 +10,10 @@ Pillow drawings. ``ANSWERS`` is what the scripted test model says per ``pid``.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import image_cell, write_hub_dataset
 
 REPO_ID = "AI4Math/MathVista"
 
@@ -50,9 +49,7 @@ def _png(color: tuple[int, int, int]) -> dict[str, Any]:
 
     image = Image.new("RGB", (64, 64), "white")
     ImageDraw.Draw(image).rectangle((16, 16, 48, 48), fill=color)
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return {"bytes": buf.getvalue(), "path": None}
+    return image_cell(image)
 
 
 def features() -> Any:

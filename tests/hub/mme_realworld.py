@@ -13,11 +13,10 @@ model says per ``index``.
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import encode_image, write_hub_dataset
 
 LITE_ID = "yifanzhang114/MME-RealWorld-lite-lmms-eval"
 FULL_ID = "yifanzhang114/MME-RealWorld-Lmms-eval"
@@ -43,9 +42,7 @@ def _png_b64(color: tuple[int, int, int], size: tuple[int, int] = (64, 64)) -> s
     image = Image.new("RGB", size, color)
     if size == (64, 64):
         ImageDraw.Draw(image).rectangle((8, 8, 40, 56), fill=(255, 255, 255))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
+    return base64.b64encode(encode_image(image)).decode("ascii")
 
 
 def features() -> Any:

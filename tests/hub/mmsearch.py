@@ -9,11 +9,10 @@ gt_requery, gt_answer`` (strings), ``alternative_gt_answers`` (a list of strings
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import image_cell, write_hub_dataset
 
 REPO_ID = "CaraJ/MMSearch"
 
@@ -31,9 +30,7 @@ def png(size: tuple[int, int], color: tuple[int, int, int]) -> dict[str, Any]:
     """An encoded PNG cell (``{"bytes", "path"}``) of one colour."""
     from PIL import Image
 
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, format="PNG")
-    return {"bytes": buf.getvalue(), "path": None}
+    return image_cell(Image.new("RGB", size, color))
 
 
 def features() -> Any:

@@ -7,11 +7,10 @@ two ZH rows; 64x64 Pillow images. ``ANSWERS`` is what the scripted test model sa
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import image_cell, write_hub_dataset
 
 REPO_ID = "m-a-p/SimpleVQA"
 
@@ -30,9 +29,7 @@ def _png(shade: int) -> dict[str, Any]:
 
     image = Image.new("RGB", (64, 64), "white")
     ImageDraw.Draw(image).rectangle((10, 10, 54, 54), fill=(shade, 90, 160))
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return {"bytes": buf.getvalue(), "path": None}
+    return image_cell(image)
 
 
 def features() -> Any:

@@ -11,11 +11,10 @@ check the image reaches the model as stored. ``ANSWERS`` is what the scripted mo
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from hub.common import write_hub_dataset
+from hub.common import image_cell, write_hub_dataset
 
 REPO_ID = "lmms-lab/vstar-bench"
 INSTRUCTION = "Answer with the option's letter from the given choices directly."
@@ -43,9 +42,7 @@ def _jpeg(color: tuple[int, int, int], size: tuple[int, int] = (64, 64)) -> dict
     image = Image.new("RGB", size, color)
     if size == (64, 64):
         ImageDraw.Draw(image).ellipse((16, 16, 48, 48), fill=(255, 255, 255))
-    buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=80)
-    return {"bytes": buf.getvalue(), "path": None}
+    return image_cell(image, "JPEG", quality=80)
 
 
 def features() -> Any:
