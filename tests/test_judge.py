@@ -416,7 +416,7 @@ def test_engine_records_through_the_judge(openai_server: LocalOpenAIServer, toy_
     summary = judge_summary(records)
     assert (summary["decided_by_rule"], summary["decided_by_judge"]) == (8, 4)  # q0, q3, q6, q9 have "nope"
     assert all(r.scores["judge_correct,none"] == 1.0 for r in records)
-    assert (Path(outcome.run_dir) / "judge_cache.sqlite").exists()  # the cache lives with the run
+    assert (Path(outcome.run_dir) / "cache.sqlite").exists()  # the cache lives with the run
     assert (
         "Question: Please Say w0"
         in next(r for r in records if r.doc_id == "q0").judge["filters"]["none"]["calls"][0]["prompt"][0]["content"]

@@ -107,6 +107,9 @@ class TaskConfig(BaseModel):
     kwargs (after ``default`` and the model's own); ``system_prompt`` and ``generation_kwargs`` in
     it replace/overlay the task's. ``reasoning`` is built in (see ``tasks/variants.py``)."""
     breakdown: list[BreakdownSpec] = Field(default_factory=list)
+    agent: dict[str, Any] | None = None
+    """A multi-turn agent setup (protocol, tools, limits; see ``agent/spec.py``): the task is run
+    by the engine's agent loop instead of one generation. Also allowed inside a prompt variant."""
     submission: Callable[..., Any] | None = None
     """``!function fn(records) -> (file_name, content)``: the file a benchmark's server expects,
     written to ``<run dir>/submissions/`` after every run and ``lmms-eval score``."""

@@ -89,7 +89,12 @@ def _eval_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--prompt_variant",
         help="run every task under this prompt variant, e.g. reasoning (<think>/<answer> template; "
-        "the answer is read from <answer>); see docs/tasks.md",
+        "the answer is read from <answer>); search / react_search run the agent loop; see docs/tasks.md",
+    )
+    p.add_argument(
+        "--tools",
+        help="search backend of agent tasks, k=v,...: backend=corpus,corpus=DIR | backend=replay,cache=FILE | "
+        "backend=serpapi; cache=FILE, mode=auto|record|replay (see docs/agents.md)",
     )
     p.add_argument("--seed", type=int, help="random seed recorded with the run (default 0)")
     p.add_argument("--predict_only", action="store_true", default=None, help="generate and log, do not score")
@@ -151,6 +156,7 @@ def _run_config(args: argparse.Namespace) -> Any:
         "include_path",
         "gen_kwargs",
         "prompt_variant",
+        "tools",
         "seed",
         "predict_only",
         "resume",

@@ -209,6 +209,10 @@ def metric_unit(task: Task, metric: str) -> str:
             registered = METRICS.get(scorer.metric) if scorer.metric in METRICS else None
             return registered.unit if registered is not None and registered.aggregate is mean else ""
         return "0-1"  # binary 1/0, rubric sum(scores)/sum(weights)
+    from lmms_eval.agent.usage import HIGHER_IS_BETTER
+
+    if task.agent_protocol is not None and metric in HIGHER_IS_BETTER:  # tool use: shares, or counts
+        return "" if metric in ("turns", "tool_calls") else "0-1"
     return ""
 
 

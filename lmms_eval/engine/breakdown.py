@@ -20,6 +20,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lmms_eval.agent.usage import AGENT_BREAKDOWNS
+from lmms_eval.agent.usage import FILTER as AGENT_FILTER
 from lmms_eval.engine.stats import stderr_for
 
 if TYPE_CHECKING:
@@ -60,12 +62,18 @@ def labels(spec: BreakdownSpec, doc: Mapping[str, Any]) -> list[str]:
 def labeller(task: Task) -> Labeller | None:
     """The function that labels a task's records by its ``breakdown:`` (None without one)."""
     specs = task.config.breakdown
-    if not specs:
+    agent = task.agent_protocol is not None
+    if not specs and not agent:
         return None
 
     def label(record: SampleRecord) -> dict[str, list[str]]:
         doc = record.doc or {}
-        return {spec.name: labels(spec, doc) for spec in specs}
+        out = {spec.name: labels(spec, doc) for spec in specs}
+        if agent:
+            from lmms_eval.agent.usage import agent_labels
+
+            out.update(agent_labels((record.extra or {}).get("agent")))
+        return out
 
     return label
 
@@ -74,18 +82,22 @@ def breakdown_results(task: Task, tally: TaskTally, bootstrap_iters: int, higher
     """The breakdown keys of a task's results entry (see the module docstring); ``higher`` gains
     the direction of each ``_macro_`` metric."""
     out: dict[str, Any] = {}
-    if not task.config.breakdown or not tally.slot_labels:
+    if not tally.slot_labels:
         return out
     sizes: dict[str, dict[str, int]] = {}
-    for spec in task.config.breakdown:
+    for spec in breakdown_specs(task):
         groups: dict[str, list[int]] = {}
         for slot, by_name in tally.slot_labels.items():
             for label in by_name.get(spec.name, ()):
                 groups.setdefault(label, []).append(slot)
+        if not groups:
+            continue
         ordered = sorted(groups)
         sizes[spec.name] = {label: len(groups[label]) for label in ordered}
         for key in tally.metric_keys():
             metric, filt = key.split(",", 1)
+            if spec.name in AGENT_BREAKDOWNS and filt == AGENT_FILTER:  # tool use split by tool use: noise
+                continue
             aggregate, hib = task.aggregation(metric)
             per_label: list[float] = []
             for label in ordered:
@@ -105,6 +117,17 @@ def breakdown_results(task: Task, tally: TaskTally, bootstrap_iters: int, higher
                 higher[f"{metric}_macro_{spec.name}"] = hib
     out["breakdown_n"] = sizes
     return out
+
+
+def breakdown_specs(task: Task) -> list[Any]:
+    """The task's ``breakdown:`` entries, plus ``searched`` and ``grounding`` for an agent task
+    (labelled from each record's agent summary: :func:`lmms_eval.agent.usage.agent_labels`)."""
+    specs: list[Any] = list(task.config.breakdown)
+    if task.agent_protocol is not None:
+        from lmms_eval.api.task_config import BreakdownSpec
+
+        specs.extend(BreakdownSpec(name=name, field=name) for name in AGENT_BREAKDOWNS)
+    return specs
 
 
 def base_metric(task: Task, metric: str) -> str:

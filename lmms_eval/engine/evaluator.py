@@ -23,20 +23,21 @@ from collections import deque
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
-from lmms_eval.api.errors import LmmsEvalError, SampleError, UsageError
+from lmms_eval.api.errors import LmmsEvalError, SampleError
 from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.messages import MEDIA_KINDS
 from lmms_eval.api.model import Model
 from lmms_eval.api.record import SampleRecord
 from lmms_eval.api.registry import MODELS
 from lmms_eval.api.request import Request, Response
+from lmms_eval.engine.agent_loop import AgentRunner
 from lmms_eval.engine.aggregate import build_results, mean_latency, new_tally, tally_records
 from lmms_eval.engine.cost import estimate_cost
 from lmms_eval.engine.distributed import DistContext, assign_by_cost
 from lmms_eval.engine.judging import run_judges
 from lmms_eval.engine.outcome import RunOutcome, error_verdict
 from lmms_eval.engine.plan import Built, Plan, doc_id_of, safe_id, task_kinds
-from lmms_eval.engine.preflight import call_isolated, open_data, warn_unused_judge
+from lmms_eval.engine.preflight import call_isolated, check_modalities, open_data, warn_unused_judge
 from lmms_eval.engine.run_config import RunConfig
 from lmms_eval.engine.run_dir import (
     RESULTS_FILE,
@@ -61,6 +62,7 @@ from lmms_eval.engine.scheduler import make_batches
 from lmms_eval.engine.scoring import make_record
 from lmms_eval.engine.submission import submission_errors, write_submissions
 from lmms_eval.engine.tally import TaskTally
+from lmms_eval.judge.config import default_cache_path
 from lmms_eval.reporting.phase import announce
 from lmms_eval.tasks import TaskSelection, apply_prompt_variant, load_selection
 from lmms_eval.tasks.task import Task
@@ -98,6 +100,8 @@ class Evaluator:
         self.stores: dict[str, SampleStore] = {}
         self.tallies: dict[str, TaskTally] = {}
         self._params: dict[str, GenerationParams] = {}
+        self.agents = AgentRunner(cfg.tools, default_cache_path(None))
+        """Agent tasks' toolbox and loop (the cache moves into the run folder once it exists)."""
 
     # ---- the model ----------------------------------------------------------------------
     @property
@@ -135,12 +139,14 @@ class Evaluator:
         for task in self.tasks:  # a bad --gen_kwargs fails now, not after loading the model
             task.generation_params(cfg.gen_kwargs)
         warn_unused_judge(self.tasks, cfg.judge)
+        AgentRunner.check(self.tasks, cfg.tools)
         # a dataset that cannot load fails before any run folder
         fingerprints = open_data(self.tasks, cfg.offset, self.model_name)
         run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)
         if resumed:
             check_unchanged_tasks(run_dir, self.selection)
             check_unchanged_data(run_dir, fingerprints)
+        self.agents.cache_path = getattr(cfg.judge, "cache_path", None) or default_cache_path(run_dir)
         if dist.is_main:
             make_run_dir(run_dir)
             write_run_file(run_dir, cfg, self.selection, "running", fingerprints)
@@ -160,7 +166,7 @@ class Evaluator:
         counts["resumed"] = counts["planned"] - len(plan)
         dist.barrier()  # every rank has read the logs before any rank appends to them
         if len(plan):
-            self._check_modalities(kinds)
+            check_modalities(self.model_cls, self.model_name, self.tasks, kinds)
             self._status(f"loading model {self.model_name}")
             _ = self.model  # build it here: a model that cannot load fails the run, not each sample
         if dist.enabled:
@@ -176,6 +182,7 @@ class Evaluator:
                 store.close()
             except OSError as exc:
                 raise output_error(store.path, exc) from None
+        self.agents.close()
         if self._model is not None:
             self._model.close()
         dist.barrier()
@@ -317,28 +324,6 @@ class Evaluator:
                 kinds.add(MEDIA_KINDS.get(type(part), "text"))
         return estimate_cost(messages, probe=probe)
 
-    def _check_modalities(self, kinds: dict[str, set[str]]) -> None:
-        """Refuse, before the model loads, a task that sends what the model does not take, and a
-        ``multiple_choice`` task for a model that cannot score options."""
-        from lmms_eval.api.model import CHOICE_ADAPTERS
-
-        if not getattr(self.model_cls, "scores_choices", False):
-            for task in self.tasks:
-                if task.config.output_type == "multiple_choice" and task.name in kinds:
-                    raise UsageError(
-                        f"model {self.model_name!r} cannot score options (multiple_choice task {task.name!r}); "
-                        f"use {'/'.join(CHOICE_ADAPTERS[:-1])} or {CHOICE_ADAPTERS[-1]}"
-                    )
-        takes = set(self.model_cls.modalities)
-        for name, sent in kinds.items():
-            missing = sent - takes
-            if missing:
-                raise UsageError(
-                    f"model {self.model_name!r} takes {'+'.join(sorted(takes))}; task {name!r} sends "
-                    f"{'+'.join(sorted(missing))}. Pick a model that takes {'+'.join(sorted(missing))} "
-                    f"(see `lmms-eval models`) or drop the task"
-                )
-
     # ---- generation ---------------------------------------------------------------------
     def _generate(self, plan: Plan) -> int:
         from tqdm import tqdm
@@ -372,10 +357,16 @@ class Evaluator:
                 if any(failures):
                     self._note_decode_failures(items, failures)
                 ready = [item for item in items if item.error is None and item.request is not None]
-                if ready:
-                    responses = self._call_model([item.request for item in ready if item.request is not None])
-                    for item, response in zip(ready, responses):
-                        self._finish(item, response, len(ready))
+                plain = [item for item in ready if item.task.agent_protocol is None]
+                if plain:
+                    responses = self._call_model([item.request for item in plain if item.request is not None])
+                    for item, response in zip(plain, responses):
+                        self._finish(item, response, len(plain))
+                if len(plain) < len(ready):  # agent tasks: the loop, batched turn by turn
+                    agents = [item for item in ready if item.task.agent_protocol is not None]
+                    decode = (lambda r: prepare_request(r, spec)) if spec is not None else None
+                    for item, response, transcript in self.agents.run(self.model, agents, decode):
+                        self._finish(item, response, len(agents), transcript)
                 if len(ready) < len(items):
                     for item in items:
                         if item.error is not None:
@@ -456,7 +447,9 @@ class Evaluator:
     def _call_model(self, requests: list[Request]) -> list[Response]:
         return call_isolated(self.model, requests)
 
-    def _finish(self, item: Built, response: Response, batch_size: int | None) -> None:
+    def _finish(
+        self, item: Built, response: Response, batch_size: int | None, transcript: list[dict[str, Any]] | None = None
+    ) -> None:
         task = item.task
         request_id = (
             item.request.id if item.request is not None else safe_id(item.task, item.index, item.doc, item.repeat)
@@ -473,6 +466,7 @@ class Evaluator:
             response,
             batch_size,
             self.cfg.predict_only,
+            transcript,
         )
         self._append(task, record, flush=False)
 

@@ -113,3 +113,26 @@ def call_isolated(model: Model[Any], requests: list[Request]) -> list[Response]:
     for call, positions in ((model.generate, generated), (model.score_choices, scored)):
         merged.update(zip(positions, isolated(call, [requests[i] for i in positions])))
     return [merged[i] for i in range(len(requests))]
+
+
+def check_modalities(model_cls: Any, model_name: str, tasks: Sequence[Task], kinds: dict[str, set[str]]) -> None:
+    """Refuse, before the model loads, a task that sends what the model does not take, and a
+    ``multiple_choice`` task for a model that cannot score options."""
+    from lmms_eval.api.model import CHOICE_ADAPTERS
+
+    if not getattr(model_cls, "scores_choices", False):
+        for task in tasks:
+            if task.config.output_type == "multiple_choice" and task.name in kinds:
+                raise UsageError(
+                    f"model {model_name!r} cannot score options (multiple_choice task {task.name!r}); "
+                    f"use {'/'.join(CHOICE_ADAPTERS[:-1])} or {CHOICE_ADAPTERS[-1]}"
+                )
+    takes = set(model_cls.modalities)
+    for name, sent in kinds.items():
+        missing = sent - takes
+        if missing:
+            raise UsageError(
+                f"model {model_name!r} takes {'+'.join(sorted(takes))}; task {name!r} sends "
+                f"{'+'.join(sorted(missing))}. Pick a model that takes {'+'.join(sorted(missing))} "
+                f"(see `lmms-eval models`) or drop the task"
+            )

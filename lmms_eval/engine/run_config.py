@@ -29,6 +29,9 @@ class RunConfig(BaseModel):
     gen_kwargs: dict[str, Any] = Field(default_factory=dict)
     prompt_variant: str | None = None
     """A prompt variant every task runs under (``--prompt_variant reasoning``; see ``tasks/variants.py``)."""
+    tools: dict[str, Any] | None = None
+    """The search backend of agent tasks (``--tools backend=corpus,corpus=DIR``; see ``agent/toolbox.py``).
+    Not part of the resume key: a run recorded live resumes from its replay cache."""
     seed: int = 0
     predict_only: bool = False
     resume: bool = False
@@ -57,6 +60,13 @@ class RunConfig(BaseModel):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
         return value
+
+    @field_validator("tools", mode="before")
+    @classmethod
+    def _tools(cls, value: Any) -> Any:
+        from lmms_eval.agent.toolbox import parse_tools_arg
+
+        return parse_tools_arg(value)
 
     @field_validator("judge", mode="before")
     @classmethod

@@ -63,8 +63,10 @@ def make_record(
     response: Response,
     batch_size: int | None = None,
     predict_only: bool = False,
+    transcript: list[dict[str, Any]] | None = None,
 ) -> SampleRecord:
-    """The full record of one finished sample, scored unless the response is an error."""
+    """The full record of one finished sample, scored unless the response is an error. An agent
+    sample brings its ``transcript`` (every turn); its prompt is the task's, before the protocol."""
     record = SampleRecord(
         id=request_id,
         task=task.name,
@@ -79,6 +81,7 @@ def make_record(
         ),
         doc=doc_for_record(doc, task.config.log_exclude_columns) if doc is not None else None,
         extra=(json_safe(response.extra) or None) if response.extra else None,
+        transcript=transcript,
     )
     if response.error is not None:
         return record.fail("error", response.error)
@@ -98,6 +101,11 @@ def score_record(record: SampleRecord, task: Task, doc: dict[str, Any], predict_
         record.filtered = task.apply_filters(record.raw_output, doc)
         if not predict_only:
             record.scores = task.score(doc, record.filtered, target)
+            summary = (record.extra or {}).get("agent")
+            if summary is not None and task.agent_protocol is not None:
+                from lmms_eval.agent.usage import tool_use_scores
+
+                record.scores.update(tool_use_scores(summary, task.agent_protocol.answer(record.raw_output)))
     except Exception as exc:  # noqa: BLE001 - a scoring bug must not stop the run
         record.fail("scoring_error", f"scoring failed: {type(exc).__name__}: {exc}")
     return record

@@ -36,7 +36,9 @@ class JudgeConfig(EndpointConfig):
     temperature: float = Field(0.0, ge=0)
     max_tokens: int = Field(1024, ge=1, description="reply budget per judge call")
     seed: int | None = None
-    cache_path: str | None = Field(None, description="SQLite cache file; default: <run dir>/judge_cache.sqlite")
+    cache_path: str | None = Field(
+        None, description="SQLite cache file; default: <run dir>/cache.sqlite, shared with the tools"
+    )
 
     def call_params(self) -> dict[str, Any]:
         """Chat-completions parameters sent with every judge call."""
@@ -88,10 +90,16 @@ def parse_judge_arg(text: str | dict[str, Any] | JudgeConfig) -> JudgeConfig:
         raise UsageError(f"--judge setting {'.'.join(map(str, first['loc']))!r}: {first['msg']}") from None
 
 
+CACHE_FILE = "cache.sqlite"
+LEGACY_CACHE_FILE = "judge_cache.sqlite"
+
+
 def default_cache_path(run_dir: str | None = None) -> str:
-    """``<run_dir>/judge_cache.sqlite``, else ``$LMMS_EVAL_CACHE/judge_cache.sqlite``
-    (default ``~/.cache/lmms_eval``)."""
+    """``<run_dir>/cache.sqlite`` (the run's one cache: judge replies and agent tool results, in
+    their own tables), or ``judge_cache.sqlite`` in a run folder made before the tools shared it;
+    without a run folder ``$LMMS_EVAL_CACHE/cache.sqlite`` (default ``~/.cache/lmms_eval``)."""
     if run_dir:
-        return os.path.join(run_dir, "judge_cache.sqlite")
+        legacy = os.path.join(run_dir, LEGACY_CACHE_FILE)
+        return legacy if os.path.exists(legacy) else os.path.join(run_dir, CACHE_FILE)
     base = os.environ.get("LMMS_EVAL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "lmms_eval")
-    return os.path.join(base, "judge_cache.sqlite")
+    return os.path.join(base, CACHE_FILE)

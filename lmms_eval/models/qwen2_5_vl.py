@@ -66,6 +66,20 @@ class Qwen2_5_VL(HFProcessorModel[Qwen2_5_VLConfig]):
         size = self._size(self.processor.image_processor, cfg.min_pixels, cfg.max_pixels)
         return {"size": size} if size else {}
 
+    def image_pixel_limits(self) -> tuple[int, int]:
+        """``(min_pixels, max_pixels)`` the image processor resizes each image into: what an agent
+        protocol needs to know the model-input size a predicted box refers to (MGPO)."""
+        processor = self.processor.image_processor
+        size = getattr(processor, "size", None) or {}
+        lo, hi = (
+            size.get(k) if isinstance(size, dict) else getattr(size, k, None) for k in ("shortest_edge", "longest_edge")
+        )
+        lo = self.config.min_pixels or lo or getattr(processor, "min_pixels", None)
+        hi = self.config.max_pixels or hi or getattr(processor, "max_pixels", None)
+        if lo is None or hi is None:
+            raise RuntimeError("the image processor states no pixel limits")
+        return int(lo), int(hi)
+
     def videos_kwargs(self, clips: list[VideoClip]) -> dict[str, Any]:
         cfg = self.config
         out = super().videos_kwargs(clips)

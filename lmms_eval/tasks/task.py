@@ -70,6 +70,7 @@ class Task(TaskScoring):
         task = cls(config, raw, path)
         _ = task.judge_specs  # validate the judge blocks now, naming this file
         _ = task.base_params  # and the generation parameters
+        _ = task.agent_protocol  # and the agent: block
         check_scoring(task)  # metric, aggregation and filter names, judge templates: before any generation
         return task
 
@@ -91,12 +92,12 @@ class Task(TaskScoring):
         None restores the default prompt. An unknown name is a UsageError listing the known ones."""
         from lmms_eval.tasks.variants import REASONING, available_variants, variant_entry
 
-        if name == REASONING and self.config.output_type == "multiple_choice":
+        entry = variant_entry(self.config.prompt_variants, name) if name else {}
+        if entry and (name == REASONING or "agent" in entry) and self.config.output_type == "multiple_choice":
             raise UsageError(
                 f"task {self.name!r} scores its options by likelihood (output_type: multiple_choice): nothing "
                 f"is generated, so --prompt_variant {name} cannot apply; run it without the variant"
             )
-        entry = variant_entry(self.config.prompt_variants, name) if name else {}
         if entry is None:
             known = available_variants(self.config.prompt_variants)
             raise UsageError(
@@ -105,9 +106,10 @@ class Task(TaskScoring):
             )
         self.prompt_variant, self.variant_overlay = name or None, entry
         self._prompt_kwargs_cache.clear()
-        for cached in ("base_params", "config_hash"):
+        for cached in ("base_params", "config_hash", "agent_spec", "agent_protocol"):
             self.__dict__.pop(cached, None)
         _ = self.base_params  # the variant's generation_kwargs are checked now
+        _ = self.agent_protocol  # and its agent: block
 
     def check_prompt_variant(self, doc: dict[str, Any], model_name: str | None) -> None:
         """Refuse a prompt variant that leaves this task's prompt unchanged (see
@@ -125,6 +127,38 @@ class Task(TaskScoring):
         from lmms_eval.judge.spec import parse_specs
 
         return parse_specs(self.config.judge, self.yaml_path)
+
+    @cached_property
+    def agent_spec(self) -> Any:
+        """The validated ``agent:`` block (:class:`lmms_eval.agent.spec.AgentSpec`) of the prompt
+        variant, else of the task; None for a single-turn task."""
+        raw = self.variant_overlay.get("agent") if "agent" in self.variant_overlay else self.config.agent
+        if raw is None:
+            return None
+        from lmms_eval.agent.spec import parse_agent
+
+        where = self.yaml_path + (f" (prompt variant {self.prompt_variant!r})" if self.prompt_variant else "")
+        return parse_agent(resolve_functions(raw), where)
+
+    @cached_property
+    def agent_protocol(self) -> Any:
+        """The protocol instance that runs this task's conversations, or None."""
+        spec = self.agent_spec
+        if spec is None:
+            return None
+        from lmms_eval.agent.protocol import PROTOCOLS
+
+        return PROTOCOLS.get(spec.protocol)(spec)
+
+    def agent_job(self, request: Request, doc: dict[str, Any]) -> Any:
+        """The agent loop's job for one request of this task (question and choices from the
+        ``agent:`` block's functions when it gives them)."""
+        from lmms_eval.engine.agent_loop import AgentJob
+
+        spec = self.agent_spec
+        question = str(spec.question(doc)) if spec.question is not None else None
+        choices = [str(c) for c in spec.choices(doc)] if spec.choices is not None else self.choices(doc)
+        return AgentJob(request, self.agent_protocol, doc, question, [str(c) for c in choices] if choices else None)
 
     @cached_property
     def config_hash(self) -> str:

@@ -39,6 +39,9 @@ class TaskScoring:
         @property
         def judge_specs(self) -> list[Any]: ...
 
+        @property
+        def agent_protocol(self) -> Any: ...
+
     @cached_property
     def filters(self) -> list[tuple[str, list[tuple[Callable[..., Any], dict[str, Any]]]]]:
         """The filter pipelines as (name, [(fn, kwargs), ...]); ``none`` when none are given."""
@@ -53,10 +56,13 @@ class TaskScoring:
 
     def apply_filters(self, output: str, doc: dict[str, Any]) -> dict[str, str]:
         """Run every filter pipeline over one raw output (under the ``reasoning`` prompt variant,
-        over its answer part: :func:`~lmms_eval.tasks.variants.reasoning_answer`)."""
+        over its answer part: :func:`~lmms_eval.tasks.variants.reasoning_answer`; under an agent
+        protocol, over the protocol's answer of the last turn)."""
         from lmms_eval.tasks.variants import REASONING, reasoning_answer
 
-        if self.prompt_variant == REASONING:
+        if self.agent_protocol is not None:
+            output = self.agent_protocol.answer(output)
+        elif self.prompt_variant == REASONING:
             output = reasoning_answer(output)
         out = {}
         for name, steps in self.filters:
@@ -138,4 +144,8 @@ class TaskScoring:
             if hib is None:
                 hib = METRICS.get(name).higher_is_better if name in METRICS else True
             return aggregation_by_name(name), hib
+        from lmms_eval.agent.usage import HIGHER_IS_BETTER
+
+        if self.agent_protocol is not None and metric_name in HIGHER_IS_BETTER:  # tool-use metrics
+            return aggregation_by_name("mean"), HIGHER_IS_BETTER[metric_name]
         raise UsageError(f"task {self.name!r} has no metric {metric_name!r}")

@@ -14,6 +14,12 @@ the task's filters: ``<think>...</think>`` removed, then the content of the last
 ``<answer>...</answer>`` taken when there is one (:func:`reasoning_answer`). A task's own
 ``prompt_variants.reasoning`` entry is laid over the built-in one (e.g. to give more
 ``generation_kwargs``, or another ``post_prompt``); the reduction stays.
+
+``search`` and ``react_search`` are built in too: the task's ``pre_prompt``/``post_prompt``
+emptied (so the question is bare) and an ``agent:`` block running MMSearch-R1's Search Template
+or the ReAct template with image and text search (see :mod:`lmms_eval.agent.search`). Any
+variant may carry an ``agent:`` block (e.g. V*'s ``mgpo``); the answer the filters read is then
+the protocol's (:meth:`~lmms_eval.agent.protocol.AgentProtocol.answer`).
 """
 
 from __future__ import annotations
@@ -31,8 +37,15 @@ REASONING_INSTRUCTION = (
     "\nPlease reason step by step. Output the thinking process within <think> </think> tags "
     "and final answer within <answer> </answer> tags."
 )
-BUILTIN_VARIANTS: dict[str, dict[str, Any]] = {REASONING: {"post_prompt": REASONING_INSTRUCTION}}
-NOT_PROMPT_KWARGS = frozenset({"system_prompt", "generation_kwargs"})
+SEARCH = "search"
+REACT_SEARCH = "react_search"
+BUILTIN_VARIANTS: dict[str, dict[str, Any]] = {
+    REASONING: {"post_prompt": REASONING_INSTRUCTION},
+    # The search protocols write their own instructions around the bare question.
+    SEARCH: {"pre_prompt": "", "post_prompt": "", "agent": {"protocol": "mmsearch_r1"}},
+    REACT_SEARCH: {"pre_prompt": "", "post_prompt": "", "agent": {"protocol": "react"}},
+}
+NOT_PROMPT_KWARGS = frozenset({"system_prompt", "generation_kwargs", "agent"})
 
 
 def variant_entry(declared: dict[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
@@ -69,7 +82,7 @@ def check_changes_prompt(task: Task, doc: dict[str, Any], model_name: str | None
     ``doc_to_text`` that reads no ``post_prompt``): the run would be the default prompt under
     another name. Raises a ConfigError naming the YAML and the fix."""
     name = task.prompt_variant
-    if not name:
+    if not name or task.agent_spec is not None:  # an agent protocol always writes its own prompt
         return
     chosen = [m.describe() for m in task.build_messages(doc, model_name)]
     task.set_prompt_variant(None)

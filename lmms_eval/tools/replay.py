@@ -9,7 +9,9 @@ Modes of :class:`ReplayingBackend`:
 * ``replay``: cache only; a miss raises :class:`ReplayMiss`, one line naming the query and the fix;
 * ``auto``: the cache first, the live backend on a miss (and store it).
 
-Only answers without ``error`` are stored, so a later run retries failed calls. Each answer is
+Hit images given as local file paths (the offline corpus) are stored as their bytes
+(:func:`inline_local_images`), so a published cache replays without the corpus folder. Only
+answers without ``error`` are stored, so a later run retries failed calls. Each answer is
 committed at once (a killed run keeps what it paid for); WAL lets ranks share one file. The
 patterns follow :mod:`lmms_eval.judge.cache` (kept separate: the judge cache is unchanged).
 
@@ -63,6 +65,22 @@ def search_cache_key(backend: str, kind: SearchKind, query: str, k: int, params:
     """SHA-256 hex of the canonical JSON of the call's identity."""
     identity = {"backend": backend, "kind": kind, "query": query, "k": k, "params": params}
     return hashlib.sha256(_canonical(identity).encode("utf-8")).hexdigest()
+
+
+def inline_local_images(result: SearchResult) -> SearchResult:
+    """``result`` with every hit image or thumbnail given as a local file path replaced by the
+    file's bytes, so a stored answer (and a published cache) does not depend on the corpus folder
+    still being there; URLs and bytes are kept as they are. Live and replayed answers are alike."""
+    read: dict[str, bytes] = {}
+    for hit in result.hits:
+        for name in ("image", "thumbnail"):
+            value = getattr(hit, name)
+            if isinstance(value, str) and "://" not in value and os.path.isfile(value):
+                if value not in read:
+                    with open(value, "rb") as fh:
+                        read[value] = fh.read()
+                setattr(hit, name, read[value])
+    return result
 
 
 class ReplayMiss(LookupError):
@@ -221,7 +239,7 @@ class ReplayingBackend:
                     f"replay cache {self.cache.path} has no {kind} search {query!r} (backend {self.name}, k={k}); "
                     "record it with mode 'record' or 'auto' and the live backend, or import the run's published cache"
                 )
-        result: SearchResult = live_call()
+        result: SearchResult = inline_local_images(live_call())
         if result.error is None:
             self.cache.put(key, self.name, k, self._params, result)
         return result

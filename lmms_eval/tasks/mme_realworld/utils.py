@@ -80,3 +80,8 @@ def fine_category(doc: Mapping[str, Any]) -> str:
 
 
 __all__ = ["OPTIONS_COLUMN", "doc_to_choice", "doc_to_text", "doc_to_visual", "fine_category", "task_type"]
+
+
+def mgpo_question(doc: Mapping[str, Any]) -> str:
+    """The question alone (no options, no instruction): MGPO's turn-1 text and turn-2 ``{question}``."""
+    return str(doc["question"])

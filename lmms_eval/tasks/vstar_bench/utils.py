@@ -54,3 +54,8 @@ def direct_attributes_docs(ds: Any) -> Any:
 def relative_position_docs(ds: Any) -> Any:
     """``process_docs`` of ``vstar_bench_relative_position`` (76 rows)."""
     return _category(ds, "relative_position")
+
+
+def mgpo_question(doc: Mapping[str, Any]) -> str:
+    """The question alone (no options, no instruction): MGPO's turn-1 text and turn-2 ``{question}``."""
+    return split_vstar_text(doc["text"], doc)[0]

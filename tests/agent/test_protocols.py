@@ -1,0 +1,105 @@
+"""The protocols' parsers and turns, and a ReAct conversation through the loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.scripted_agent import of
+from lmms_eval.agent.search import MMSearchR1Protocol, ReActProtocol
+from lmms_eval.agent.search_prompts import REACT_SYSTEM
+from lmms_eval.agent.spec import AgentSpec
+from lmms_eval.api.messages import Image, Message, Text
+from lmms_eval.api.request import Request
+
+
+def mmsearch(text: str) -> tuple[str, Any, Any]:
+    action = MMSearchR1Protocol(AgentSpec(protocol="mmsearch_r1")).parse(text, None)  # type: ignore[arg-type]
+    return action.kind, action.query, action.answer
+
+
+def react(text: str) -> tuple[str, Any, Any]:
+    action = ReActProtocol(AgentSpec(protocol="react")).parse(text, None)  # type: ignore[arg-type]
+    return action.kind, action.query, action.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<reason>r</reason><search><img></search>", ("image_search", None, None)),
+        ("<reason>r</reason><search><img></search>\n  ", ("image_search", None, None)),  # right-stripped
+        ("<search><img></search> then more", ("none", None, None)),  # a call must END the turn
+        ("<reason>r</reason><text_search> eiffel tower </text_search>", ("text_search", "eiffel tower", None)),
+        ("<answer>a</answer> <answer> Paris </answer>", ("answer", None, "Paris")),  # the last answer
+        ("<answer>Paris</answer><text_search>q</text_search>", ("text_search", "q", None)),  # the call at the end wins
+        ("Unable to answer due to lack of relevant information", ("none", None, None)),
+    ],
+)
+def test_mmsearch_r1_reads_a_turn_as_its_rollout_does(text: str, expected: tuple[str, Any, Any]) -> None:
+    assert mmsearch(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<reason>r</reason>\n<search> IMAGE </search>", ("image_search", None, None)),
+        (
+            "<reason>r</reason>\n<search>height of the eiffel tower</search>",
+            ("text_search", "height of the eiffel tower", None),
+        ),
+        ("<reason>r</reason>\n<answer> 330 m </answer>", ("answer", None, "330 m")),
+        ("<search>image</search> <answer>x</answer>", ("answer", None, "x")),  # the last tag is the action
+        ("<reason>only thinking</reason>", ("none", None, None)),
+        ("<search>  </search>", ("none", None, None)),  # an empty query is no action
+    ],
+)
+def test_react_reads_the_last_action_tag(text: str, expected: tuple[str, Any, Any]) -> None:
+    assert react(text) == expected
+
+
+class Pages:
+    """An offline backend: one page per text query, one image hit for any image."""
+
+    name = "pages"
+    params: dict[str, Any] = {}
+
+    def search_text(self, query: str, k: int = 5) -> Any:
+        from lmms_eval.tools.base import SearchHit, SearchResult
+
+        return SearchResult(query, "text", [SearchHit(f"About {query}", "https://p", f"{query} is 330 m")])
+
+    def search_image(self, image: Any, k: int = 5) -> Any:
+        from PIL import Image as PILImage
+
+        from lmms_eval.tools.base import SearchHit, SearchResult
+
+        return SearchResult("img", "image", [SearchHit("Eiffel Tower", "https://e", image=PILImage.new("RGB", (8, 8)))])
+
+
+def test_a_react_conversation_searches_image_then_text_then_answers() -> None:
+    from lmms_eval.agent.toolbox import Toolbox
+    from lmms_eval.engine.agent_loop import AgentJob, run_agents
+
+    script = {
+        "q": [
+            "<reason>?</reason><search>image</search>",
+            "<search>eiffel tower height</search>",
+            "<answer>330 m</answer>",
+        ]
+    }
+    request = Request("t", "q", [Message("user", [Image(raw=b"not decoded here"), Text("How tall is it?")])], id="q")
+    model = of(script)
+    [(response, conv)] = run_agents(
+        model, [AgentJob(request, ReActProtocol(AgentSpec(protocol="react")), {})], Toolbox(Pages())
+    )
+    assert response.text == "<answer>330 m</answer>" and conv.stop == "answer" and conv.turns == 3
+    last = model.requests[-1].messages
+    assert [m.role for m in last] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert last[0].text() == REACT_SYSTEM and last[1].text() == "How tall is it?"
+    assert last[3].text().startswith("<observation>[Image Search Results]") and last[3].text().endswith(
+        "</observation>"
+    )
+    assert len([p for p in last[3].content if isinstance(p, Image)]) == 1  # the hit's picture, in its slot
+    assert last[5].text().endswith("\n1. (https://p) eiffel tower height is 330 m\n</observation>")
+    assert response.extra["agent"]["calls"] == {"image_search": 1, "text_search": 1}
