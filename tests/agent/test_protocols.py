@@ -103,3 +103,22 @@ def test_a_react_conversation_searches_image_then_text_then_answers() -> None:
     assert len([p for p in last[3].content if isinstance(p, Image)]) == 1  # the hit's picture, in its slot
     assert last[5].text().endswith("\n1. (https://p) eiffel tower height is 330 m\n</observation>")
     assert response.extra["agent"]["calls"] == {"image_search": 1, "text_search": 1}
+
+
+@pytest.mark.parametrize(
+    ("preset", "protocol"),
+    [("mmsearch_r1", "mmsearch_r1"), ("react_search_vllm", "react"), ("mgpo", "mgpo"), ("mgpo_vllm", "mgpo")],
+)
+def test_a_preset_runs_its_protocol_unless_told_otherwise(preset: str, protocol: str, tmp_path: Any) -> None:
+    from lmms_eval.engine.evaluator import Evaluator
+    from lmms_eval.engine.run_config import RunConfig
+
+    evaluator = Evaluator(RunConfig(model=preset, tasks=["vstar_bench"], output_path=str(tmp_path)))
+    assert evaluator.tasks[0].agent_protocol.name == protocol
+    assert evaluator.cfg.prompt_variant is not None  # recorded in run.json, so `lmms-eval score` applies it too
+    plain = Evaluator(RunConfig(model=preset, tasks=["vstar_bench"], output_path=str(tmp_path), prompt_variant=""))
+    assert plain.tasks[0].agent_protocol is None
+    reasoning = Evaluator(
+        RunConfig(model=preset, tasks=["vstar_bench"], output_path=str(tmp_path), prompt_variant="reasoning")
+    )
+    assert reasoning.tasks[0].agent_protocol is None and reasoning.tasks[0].prompt_variant == "reasoning"

@@ -25,8 +25,11 @@ PROMPT_ZH = (
 
 def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping[str, Any] | None = None) -> str:
     """``{pre_prompt}`` + the official prompt of the row's ``language`` (``ZH``: Chinese, else English)
-    + ``{post_prompt}``."""
+    + ``{post_prompt}``; with ``answer_prompt: false`` (the search variants, whose protocol writes
+    its own instructions) the bare question."""
     kwargs = lmms_eval_specific_kwargs or {}
+    if kwargs.get("answer_prompt", True) is False:
+        return str(doc["question"])
     template = PROMPT_ZH if str(doc.get("language", "")).strip().upper() in ("ZH", "CN") else PROMPT_EN
     return f"{kwargs.get('pre_prompt', '')}{template.format(question=doc['question'])}{kwargs.get('post_prompt', '')}"
 
