@@ -23,6 +23,7 @@ from lmms_eval.api.registry import Registry
 if TYPE_CHECKING:
     from lmms_eval.agent.spec import AgentSpec, ToolLimit
     from lmms_eval.agent.toolbox import ToolOutcome
+    from lmms_eval.api.request import Request
 
 ActionKind = Literal["answer", "image_search", "text_search", "crop", "none"]
 SEARCH_TOOLS: tuple[str, ...] = ("image_search", "text_search")
@@ -101,6 +102,17 @@ class Conversation:
         }
         out.update(self.state)
         return out
+
+
+@dataclass
+class AgentJob:
+    """One sample for the loop: its first request (the task's own prompt), protocol and document."""
+
+    request: Request
+    protocol: AgentProtocol
+    doc: dict[str, Any]
+    question: str | None = None
+    choices: list[str] | None = None
 
 
 class AgentProtocol:

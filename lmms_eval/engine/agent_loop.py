@@ -27,10 +27,17 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lmms_eval.agent.protocol import Action, AgentProtocol, Conversation, describe_message, task_images, task_question
+from lmms_eval.agent.protocol import (
+    Action,
+    AgentJob,
+    AgentProtocol,
+    Conversation,
+    describe_message,
+    task_images,
+    task_question,
+)
 from lmms_eval.api.errors import LmmsEvalError
 from lmms_eval.api.messages import Message, Text
 from lmms_eval.api.request import Request, Response
@@ -41,17 +48,6 @@ if TYPE_CHECKING:
     from lmms_eval.api.model import Model
 
 log = logging.getLogger("lmms_eval")
-
-
-@dataclass
-class AgentJob:
-    """One sample for the loop: its first request (the task's own prompt), protocol and document."""
-
-    request: Request
-    protocol: AgentProtocol
-    doc: dict[str, Any]
-    question: str | None = None
-    choices: list[str] | None = None
 
 
 def start(job: AgentJob, hints: dict[str, Any]) -> Conversation:

@@ -153,7 +153,7 @@ class Task(TaskScoring):
     def agent_job(self, request: Request, doc: dict[str, Any]) -> Any:
         """The agent loop's job for one request of this task (question and choices from the
         ``agent:`` block's functions when it gives them)."""
-        from lmms_eval.engine.agent_loop import AgentJob
+        from lmms_eval.agent.protocol import AgentJob
 
         spec = self.agent_spec
         question = str(spec.question(doc)) if spec.question is not None else None
