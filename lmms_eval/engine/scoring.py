@@ -100,7 +100,7 @@ def score_record(record: SampleRecord, task: Task, doc: dict[str, Any], predict_
         record.target = json_safe(target)
         record.filtered = task.apply_filters(record.raw_output, doc)
         if not predict_only:
-            record.scores = task.score(doc, record.filtered, target)
+            record.scores = task.score(doc, record.filtered, target, record.raw_output, record.transcript)
             summary = (record.extra or {}).get("agent")
             if summary is not None and task.agent_protocol is not None:
                 from lmms_eval.agent.usage import tool_use_scores

@@ -38,6 +38,9 @@ def fvqa_em(prediction: Any, reference: Any, **_: Any) -> float:
 
 
 @register_metric("fvqa_parse_rate")
-def fvqa_parse_rate(prediction: Any, reference: Any = None, **_: Any) -> float:
-    """1.0 when the response holds an ``<answer>...</answer>`` tag (the official extraction parses it)."""
-    return 1.0 if _ANSWER.search("" if prediction is None else str(prediction)) else 0.0
+def fvqa_parse_rate(prediction: Any, reference: Any = None, response: Any = None, **_: Any) -> float:
+    """1.0 when the model's response holds an ``<answer>...</answer>`` tag (the official extraction
+    parses it). The whole ``response`` is read when the engine passes it: under the ``reasoning``
+    variant or an agent protocol the prediction is already the tag's content."""
+    text = response if response is not None else prediction
+    return 1.0 if _ANSWER.search("" if text is None else str(text)) else 0.0

@@ -52,7 +52,7 @@ class Task(TaskScoring):
         self._templates: dict[str, Any] = {}
         self._prompt_kwargs_cache: dict[str | None, dict[str, Any]] = {}
         self._renderers: dict[str, tuple[Any, Callable[[dict[str, Any], dict[str, Any]], Any]]] = {}
-        self._keys_by_filter: dict[str, list[tuple[str, Metric, dict[str, Any]]]] = {}
+        self._keys_by_filter: dict[str, list[tuple[str, Metric, dict[str, Any], bool]]] = {}
         self._source: datasource.DocSource | None = None
         self._column_set: frozenset[str] | None = None
         self._references: list[tuple[str, str]] | None = None

@@ -28,7 +28,7 @@ class TaskScoring:
     config: TaskConfig
     name: str
     prompt_variant: str | None
-    _keys_by_filter: dict[str, list[tuple[str, Metric, dict[str, Any]]]]
+    _keys_by_filter: dict[str, list[tuple[str, Metric, dict[str, Any], bool]]]
 
     if TYPE_CHECKING:
 
@@ -88,11 +88,25 @@ class TaskScoring:
                 METRICS.get(spec.metric)  # raises with a did-you-mean
         return out
 
-    def score(self, doc: dict[str, Any], filtered: dict[str, Any], target: Any = None) -> dict[str, Any]:
-        """Per-sample metric values keyed ``"metric,filter"`` (``target`` computed if not given)."""
+    def score(
+        self,
+        doc: dict[str, Any],
+        filtered: dict[str, Any],
+        target: Any = None,
+        response: str | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Per-sample metric values keyed ``"metric,filter"`` (``target`` computed if not given).
+
+        Registered metrics also get the model's whole ``response`` (the raw output, before any
+        reduction or filter) and, for an agent sample, its ``transcript``, as keyword arguments;
+        a task's own ``!function`` metric gets ``doc`` and ``choices`` only.
+        """
         scores: dict[str, Any] = {}
         target = self.target(doc) if target is None else target
         choices = self.choices(doc)
+        context: dict[str, Any] = {"doc": doc, "choices": choices}
+        full = {**context, "response": response, "transcript": transcript}
         for filter_name, prediction in filtered.items():
             if self.config.process_results is not None:
                 values = self.config.process_results(doc, [prediction])
@@ -101,16 +115,18 @@ class TaskScoring:
                         raise SampleError(f"process_results returned no value for metric {name!r}")
                     scores[f"{name},{filter_name}"] = values[name]
                 continue
-            for key, metric, kwargs in self._metric_keys(filter_name):
-                scores[key] = metric.compute(prediction, target, doc=doc, choices=choices, **kwargs)
+            for key, metric, kwargs, registered in self._metric_keys(filter_name):
+                scores[key] = metric.compute(prediction, target, **(full if registered else context), **kwargs)
         return scores
 
-    def _metric_keys(self, filter_name: str) -> list[tuple[str, Metric, dict[str, Any]]]:
-        """``("metric,filter", metric, kwargs)`` for one filter, built once."""
+    def _metric_keys(self, filter_name: str) -> list[tuple[str, Metric, dict[str, Any], bool]]:
+        """``("metric,filter", metric, kwargs, registered)`` for one filter, built once."""
         keys = self._keys_by_filter.get(filter_name)
         if keys is None:
             keys = self._keys_by_filter[filter_name] = [
-                (f"{name},{filter_name}", metric, kwargs) for name, metric, kwargs in self.metrics if metric is not None
+                (f"{name},{filter_name}", metric, kwargs, name in METRICS and METRICS.get(name) is metric)
+                for name, metric, kwargs in self.metrics
+                if metric is not None
             ]
         return keys
 
