@@ -68,6 +68,8 @@ class Response:
     batch_size: int | None = None
     """Requests in the model call that produced this response (None: the batch the engine passed)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] | None = None
+    """A multi-turn (agent) sample's every turn, set by the engine's agent loop; the sample record keeps it."""
 
     @classmethod
     def failed(cls, reason: str) -> Response:

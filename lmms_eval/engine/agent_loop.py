@@ -14,8 +14,8 @@ For a batch of samples whose task has an ``agent:`` block (:mod:`lmms_eval.agent
    text; nothing is raised;
 4. repeat until every conversation has ended.
 
-Each sample comes back as a :class:`~lmms_eval.api.request.Response` (the last model turn; usage
-summed over turns; ``extra["agent"]`` the summary tool-use metrics read) plus its transcript
+Each sample comes back as a :class:`~lmms_eval.api.request.Response`: the last model turn, usage
+summed over turns, ``extra["agent"]`` (the summary tool-use metrics read) and ``transcript``
 (every model turn with its action, every tool call with its result by reference, every user
 turn), which the sample record keeps. A model error ends that sample alone as an ``error``
 record (retried by ``--resume``); samples are written when their batch ends, so a killed run
@@ -225,6 +225,7 @@ def final_response(job: AgentJob, conv: Conversation) -> Response:
         completion_tokens=conv.completion_tokens or None,
         latency_s=round(conv.latency_s, 6) if conv.latency_s else None,
         extra={"agent": summary},
+        transcript=conv.transcript,
     )
 
 
@@ -261,10 +262,10 @@ class AgentRunner:
 
     def run(
         self, model: Model[Any], items: Sequence[Any], prepare: Callable[[Request], None] | None
-    ) -> list[tuple[Any, Response, list[dict[str, Any]] | None]]:
-        """``(item, response, transcript)`` for batch items (``Built``) of agent tasks."""
+    ) -> list[tuple[Any, Response]]:
+        """``(item, response)`` for batch items (``Built``) of agent tasks (the response carries the transcript)."""
         jobs, started = [], []
-        out: list[tuple[Any, Response, list[dict[str, Any]] | None]] = []
+        out: list[tuple[Any, Response]] = []
         for item in items:
             try:
                 jobs.append(item.task.agent_job(item.request, item.doc))
@@ -273,10 +274,10 @@ class AgentRunner:
                 raise
             except Exception as exc:  # noqa: BLE001 - e.g. the agent's question function fails on a row
                 reason = f"{item.request.label()}: cannot start the agent: {type(exc).__name__}: {exc}"
-                out.append((item, Response.failed(reason), None))
+                out.append((item, Response.failed(reason)))
         needs_tools = any(job.protocol.search_tools for job in jobs)
         finished = run_agents(model, jobs, self.toolbox() if needs_tools else None, prepare)
-        out.extend((item, response, conv.transcript) for item, (response, conv) in zip(started, finished))
+        out.extend((item, response) for item, (response, _conv) in zip(started, finished))
         return out
 
     def close(self) -> None:

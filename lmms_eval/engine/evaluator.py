@@ -368,8 +368,8 @@ class Evaluator:
                 if len(plain) < len(ready):  # agent tasks: the loop, batched turn by turn
                     agents = [item for item in ready if item.task.agent_protocol is not None]
                     decode = (lambda r: prepare_request(r, spec)) if spec is not None else None
-                    for item, response, transcript in self.agents.run(self.model, agents, decode):
-                        self._finish(item, response, len(agents), transcript)
+                    for item, response in self.agents.run(self.model, agents, decode):
+                        self._finish(item, response, len(agents))
                 if len(ready) < len(items):
                     for item in items:
                         if item.error is not None:
@@ -450,9 +450,7 @@ class Evaluator:
     def _call_model(self, requests: list[Request]) -> list[Response]:
         return call_isolated(self.model, requests)
 
-    def _finish(
-        self, item: Built, response: Response, batch_size: int | None, transcript: list[dict[str, Any]] | None = None
-    ) -> None:
+    def _finish(self, item: Built, response: Response, batch_size: int | None) -> None:
         task = item.task
         request_id = (
             item.request.id if item.request is not None else safe_id(item.task, item.index, item.doc, item.repeat)
@@ -469,7 +467,6 @@ class Evaluator:
             response,
             batch_size,
             self.cfg.predict_only,
-            transcript,
         )
         self._append(task, record, flush=False)
 

@@ -63,10 +63,10 @@ def make_record(
     response: Response,
     batch_size: int | None = None,
     predict_only: bool = False,
-    transcript: list[dict[str, Any]] | None = None,
 ) -> SampleRecord:
     """The full record of one finished sample, scored unless the response is an error. An agent
-    sample brings its ``transcript`` (every turn); its prompt is the task's, before the protocol."""
+    sample's response brings its ``transcript`` (every turn); ``prompt`` is the task's own, before
+    the protocol wrote its first messages (those are the transcript's turn 0)."""
     record = SampleRecord(
         id=request_id,
         task=task.name,
@@ -81,7 +81,7 @@ def make_record(
         ),
         doc=doc_for_record(doc, task.config.log_exclude_columns) if doc is not None else None,
         extra=(json_safe(response.extra) or None) if response.extra else None,
-        transcript=transcript,
+        transcript=response.transcript,
     )
     if response.error is not None:
         return record.fail("error", response.error)

@@ -138,6 +138,11 @@ def test_every_way_a_conversation_ends(setup: dict[str, Path], tmp_path: Path) -
     # accuracy split by searching: right among searchers 01, 06 -> 2/4
     assert res["infoseek_acc,none,searched=yes"] == pytest.approx(2 / 4)
 
+    from lmms_eval.engine.rescore import rescore_run
+
+    again = rescore_run(outcome.run_dir)  # `lmms-eval score`: from the records alone, the same numbers
+    assert again.results["results"] == outcome.results["results"]
+
 
 class FlakyBackend:
     """A search backend that fails on "boom" and sleeps on "slow"."""
