@@ -130,34 +130,48 @@ def parse_tools_arg(value: Any) -> dict[str, Any] | None:
     return parsed
 
 
-def build_toolbox(options: dict[str, Any], default_cache: str, timeout_s: float | None = None) -> Toolbox:
-    """The toolbox ``--tools`` describes: its live backend behind the record/replay cache."""
-    from lmms_eval.tools.replay import ReplayCache, ReplayingBackend
-
+def live_backend(options: dict[str, Any]) -> Any | None:
+    """The live backend ``--tools`` names (None for ``backend=replay``), built before the run
+    starts so a bad ``--tools`` fails at once, in one line."""
     options = dict(options)
     name = str(options.pop("backend"))
-    mode = options.pop("mode", "auto")
-    cache = ReplayCache(str(options.pop("cache", None) or default_cache))
+    options.pop("mode", None)
+    options.pop("cache", None)
     if name == "replay":
         if options:
             raise UsageError(f"--tools backend=replay takes only cache= and mode=, not {', '.join(sorted(options))}")
+        return None
+    if name == "corpus":
+        if "corpus" in options:
+            options["corpus_dir"] = options.pop("corpus")
+        if "corpus_dir" not in options:
+            raise UsageError(
+                "--tools backend=corpus needs corpus=DIR: a folder indexed with "
+                "python -m lmms_eval.tools.corpus build DIR"
+            )
+    cls = TOOLS.get(name)
+    try:
+        return cls(**options)
+    except UsageError:
+        raise
+    except (TypeError, OSError, ValueError, RuntimeError) as exc:
+        raise UsageError(f"--tools backend={name}: {exc}") from None
+
+
+def build_toolbox(
+    options: dict[str, Any], default_cache: str, live: Any | None = None, timeout_s: float | None = None
+) -> Toolbox:
+    """The toolbox ``--tools`` describes: its live backend (``live``, else built now) behind the
+    record/replay cache (``cache=FILE``, else ``default_cache``)."""
+    from lmms_eval.tools.replay import ReplayCache, ReplayingBackend
+
+    if live is None and options["backend"] != "replay":
+        live = live_backend(options)
+    cache = ReplayCache(str(options.get("cache") or default_cache))
+    if live is None:
         try:
             return Toolbox(ReplayingBackend.from_cache(cache), timeout_s)
         except ValueError as exc:
             cache.close()
             raise UsageError(f"--tools backend=replay: {exc}") from None
-    if name == "corpus" and "corpus" in options:
-        options["corpus_dir"] = options.pop("corpus")
-    cls = TOOLS.get(name)
-    try:
-        live = cls(**options)
-    except UsageError:
-        cache.close()
-        raise
-    except TypeError as exc:
-        cache.close()
-        raise UsageError(f"--tools backend={name}: {exc}") from None
-    except (OSError, ValueError, RuntimeError) as exc:
-        cache.close()
-        raise UsageError(f"--tools backend={name}: {exc}") from None
-    return Toolbox(ReplayingBackend(cache, mode, live), timeout_s)
+    return Toolbox(ReplayingBackend(cache, options.get("mode", "auto"), live), timeout_s)

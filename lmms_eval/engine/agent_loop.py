@@ -236,28 +236,29 @@ class AgentRunner:
     def __init__(self, tools: dict[str, Any] | None, cache_path: str) -> None:
         self.tools, self.cache_path = tools, cache_path
         self._toolbox: Toolbox | None = None
+        self._live: Any = None
 
-    @staticmethod
-    def check(tasks: Sequence[Any], tools: dict[str, Any] | None) -> None:
-        """Before the run: a task whose protocol searches needs ``--tools`` (a UsageError says how)."""
-        from lmms_eval.agent.toolbox import BACKEND_HELP
+    def check(self, tasks: Sequence[Any]) -> None:
+        """Before the run: a task whose protocol searches needs ``--tools`` (a UsageError says how),
+        and the live backend ``--tools`` names is built now, so a bad one fails before any run folder."""
+        from lmms_eval.agent.toolbox import BACKEND_HELP, live_backend
         from lmms_eval.api.errors import UsageError
 
-        if tools is not None:
-            return
-        for task in tasks:
-            protocol = task.agent_protocol
-            if protocol is not None and protocol.search_tools:
-                raise UsageError(
-                    f"task {task.name!r} runs protocol {protocol.name!r}, which calls "
-                    f"{' and '.join(protocol.search_tools)}: {BACKEND_HELP}"
-                )
+        searching = [t for t in tasks if t.agent_protocol is not None and t.agent_protocol.search_tools]
+        if searching and self.tools is None:
+            task, protocol = searching[0], searching[0].agent_protocol
+            raise UsageError(
+                f"task {task.name!r} runs protocol {protocol.name!r}, which calls "
+                f"{' and '.join(protocol.search_tools)}: {BACKEND_HELP}"
+            )
+        if searching and self.tools is not None:
+            self._live = live_backend(self.tools)
 
     def toolbox(self) -> Toolbox | None:
         if self._toolbox is None and self.tools is not None:
             from lmms_eval.agent.toolbox import build_toolbox
 
-            self._toolbox = build_toolbox(self.tools, self.cache_path)
+            self._toolbox = build_toolbox(self.tools, self.cache_path, self._live)
         return self._toolbox
 
     def run(

@@ -142,7 +142,7 @@ class Evaluator:
         for task in self.tasks:  # a bad --gen_kwargs fails now, not after loading the model
             task.generation_params(cfg.gen_kwargs)
         warn_unused_judge(self.tasks, cfg.judge)
-        AgentRunner.check(self.tasks, cfg.tools)
+        self.agents.check(self.tasks)
         # a dataset that cannot load fails before any run folder
         fingerprints = open_data(self.tasks, cfg.offset, self.model_name)
         run_dir, resumed = dist.broadcast(find_run_dir(cfg) if dist.is_main else None)

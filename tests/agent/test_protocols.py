@@ -122,3 +122,45 @@ def test_a_preset_runs_its_protocol_unless_told_otherwise(preset: str, protocol:
         RunConfig(model=preset, tasks=["vstar_bench"], output_path=str(tmp_path), prompt_variant="reasoning")
     )
     assert reasoning.tasks[0].agent_protocol is None and reasoning.tasks[0].prompt_variant == "reasoning"
+
+
+def test_cli_search_without_tools_or_with_a_bad_backend_stops_before_any_run_folder(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    base = [sys.executable, "-m", "lmms_eval", "--model", "demo", "--tasks", "demo", "--prompt_variant", "search"]
+    for extra, message in (
+        ([], "calls image_search and text_search: give --tools backend=corpus,corpus=DIR"),
+        (["--tools", "backend=corpus"], "--tools backend=corpus needs corpus=DIR"),
+        (["--tools", f"backend=corpus,corpus={tmp_path / 'nothing'}"], "--tools backend=corpus: no corpus index at"),
+        (["--tools", "backend=bing"], "unknown tool 'bing'"),
+        (["--tools", "backend=replay,mode=later"], "--tools mode='later': use auto, record or replay"),
+    ):
+        out = tmp_path / "out"
+        done = subprocess.run([*base, *extra, "--output_path", str(out)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert message in done.stderr.strip().splitlines()[-1]
+        assert not out.exists()
+
+
+def test_mgpo_without_a_box_falls_back_to_the_original_and_reads_the_boxed_answer() -> None:
+    from PIL import Image as PILImage
+
+    from lmms_eval.agent.mgpo import MGPOProtocol
+    from lmms_eval.engine.agent_loop import AgentJob, run_agents
+
+    image = PILImage.new("RGB", (900, 600), (10, 20, 30))
+    request = Request("t", "m", [Message("user", [Image(data=image), Text("What colour?")])], id="m")
+    protocol = MGPOProtocol(AgentSpec(protocol="mgpo"))
+    script = {"m": ["The region is the sky.", "It is dark. \\boxed{B}"]}
+    model = of(script)
+    [(response, conv)] = run_agents(model, [AgentJob(request, protocol, {}, "What colour", ["red", "navy"])], None)
+    assert conv.stop == "answer" and protocol.answer(response.text) == "B"
+    grounding = response.extra["agent"]["grounding"]
+    assert grounding["valid"] is False and grounding["reason"].startswith("no ```json block")
+    turn2 = model.requests[-1].messages[-1]
+    assert turn2.text().startswith(
+        "Not providing correct coordinates or invalid coordinate values, return the original"
+    )
+    assert "Question: What colour The choices are listed below:\n(A) red\n(B) navy\n" in turn2.text()
+    assert turn2.content[1].data.size == (900, 600)  # the original again (within MGPO's pixel range already)
