@@ -26,8 +26,9 @@ Sources: ``score/f1_score.py`` (answer F1), ``score/req_score.py`` (requery scor
 * **Final score**: ``0.75 end2end + 0.05 requery + 0.1 rerank + 0.1 summarization`` of the task
   averages (a missing sample counts 0 in the official averages), also per ``area`` / ``subfield``.
 
-Only the end-to-end answer F1 is a registered metric (``mmsearch_f1``, 0-1, mean over samples);
-the rest are pure functions for the search pipeline (issue 11 agent loop).
+Registered metrics (0-1, mean over samples): ``mmsearch_f1`` (the end-to-end and summarization
+tasks' answer F1) and ``mmsearch_requery`` (the requery task's score). The rerank score and the
+final score are pure functions: the rerank task is not built (see tasks/mmsearch/README.md).
 """
 
 from __future__ import annotations
@@ -140,6 +141,12 @@ def requery_score(requery: str, gt_requery: str) -> dict[str, float]:
     """Official requery score: ``{"bleu", "rouge_l", "score" = (bleu + rouge_l) / 2}``."""
     bleu, rouge = bleu1(requery, gt_requery), rouge_l_f(requery, gt_requery)
     return {"bleu": bleu, "rouge_l": rouge, "score": (bleu + rouge) / 2}
+
+
+@register_metric("mmsearch_requery")
+def mmsearch_requery(prediction: Any, reference: Any, **_: Any) -> float:
+    """MMSearch requery score: (BLEU-1 + ROUGE-L F) / 2 of the model's query against ``gt_requery``."""
+    return requery_score("" if prediction is None else str(prediction), str(reference))["score"]
 
 
 # ---- rerank -------------------------------------------------------------------------------

@@ -73,9 +73,50 @@ def rows() -> list[dict[str, Any]]:
     return out
 
 
+# the summarization config: sample_id -> full-page screenshot height (512-px slices, at most 10)
+SCREENSHOT_HEIGHTS: dict[str, int] = {"news_0": 1100, "news_1": 300, "news_2": 6000, "knowledge_0": 512}
+
+
+def summarization_features() -> Any:
+    """The ``summarization`` config: end2end's columns without ``gt_requery``, plus the website."""
+    import datasets
+
+    text = datasets.Value("string")
+    base = {k: v for k, v in features().items() if k != "gt_requery"}
+    return datasets.Features(
+        {
+            **base,
+            "website_title": text,
+            "website_snippet": text,
+            "website_retrieved_content": text,
+            "website_fullpage_screenshot": datasets.Image(),
+        }
+    )
+
+
+def summarization_rows() -> list[dict[str, Any]]:
+    out = []
+    for k, row in enumerate(rows()):
+        row = {key: value for key, value in row.items() if key != "gt_requery"}
+        sid = row["sample_id"]
+        row.update(
+            website_title=f"Page about {sid}",
+            website_snippet=f"Snippet {sid}",
+            website_retrieved_content=f"The answer to {sid} is {row['gt_answer']}.",
+            website_fullpage_screenshot=png((40, SCREENSHOT_HEIGHTS[sid]), (0, 20 * k, 200)),
+        )
+        out.append(row)
+    return out
+
+
 def build(mirror: Path) -> Path:
-    """Write the fixture mirror under ``mirror`` and return the dataset folder."""
-    return write_hub_dataset(mirror, REPO_ID, {"end2end": {"end2end": rows()}}, {"end2end": features()})
+    """Write the fixture mirror (configs end2end and summarization) under ``mirror``; return the dataset folder."""
+    return write_hub_dataset(
+        mirror,
+        REPO_ID,
+        {"end2end": {"end2end": rows()}, "summarization": {"summarization": summarization_rows()}},
+        {"end2end": features(), "summarization": summarization_features()},
+    )
 
 
 if __name__ == "__main__":
