@@ -1,4 +1,5 @@
 """Tools for agentic evaluation: search backends (offline corpus, record/replay, web API) and image crop.
 
-Plain Python APIs; the agent loop that calls them is planned (issue 11). See docs/agents.md.
+Plain Python APIs, called by the engine's agent loop (lmms_eval/engine/agent_loop.py) through
+lmms_eval/agent/. See docs/agents.md.
 """

@@ -3,8 +3,8 @@
 MGPO (arXiv 2507.05920) runs a fixed two-turn dialogue. Turn 1 shows the (resized) image and the
 question; the model answers with a bounding box in a ```json block. The harness crops that region
 from the ORIGINAL full-resolution image and shows it in turn 2 next to the question and choices.
-This module is the geometry and text of that protocol as a plain API; the agent loop that calls it
-is planned (issue 11).
+This module is the geometry and text of that protocol as a plain API; the ``mgpo`` protocol
+(lmms_eval/agent/mgpo.py) drives the dialogue through the engine's agent loop.
 
 Rules re-implemented from the official code (read, not copied), xinyu1205/verl branch ``mgpo``,
 commit 994efbe611e89e5ba153d32c2461a58f45e72e24:
