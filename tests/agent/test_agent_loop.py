@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from hub import infoseek
+from hub.common import renamed_task_copy
 from tools.corpus_fixture import write_corpus
 
 from agent.scripted_agent import of
@@ -39,11 +40,7 @@ SCRIPT = {
 def setup(tmp_path: Path) -> dict[str, Path]:
     """The InfoSeek task copied under an include root (renamed) and a corpus holding one of its images."""
     root = tmp_path / "tasks"
-    folder = root / "infoseek_agent"
-    folder.mkdir(parents=True)
-    shutil.copy(TASK_DIR / "utils.py", folder / "utils.py")
-    text = (TASK_DIR / "infoseek_val.yaml").read_text(encoding="utf-8")
-    (folder / "infoseek_val.yaml").write_text(text.replace("task: infoseek_val\n", f"task: {TASK}\n"))
+    folder = renamed_task_copy(root, TASK_DIR, "infoseek_val.yaml", TASK, ["utils.py"])
     infoseek.build(folder / "data")
     corpus = write_corpus(tmp_path / "corpus")
     shutil.copy(folder / "data" / "images" / "oven_000001.jpg", corpus / "img" / "spain.jpg")
@@ -255,7 +252,7 @@ def test_a_search_task_needs_tools_and_a_bad_agent_block_names_its_file(setup: d
     with pytest.raises(UsageError, match=r"calls image_search and text_search: give --tools backend=corpus"):
         Evaluator(cfg, model=of({})).run()
     assert not (tmp_path / "o").exists()
-    yaml = setup["root"] / "infoseek_agent" / "infoseek_val.yaml"
+    yaml = setup["root"] / "infoseek" / "infoseek_val.yaml"
     yaml.write_text(yaml.read_text() + "agent:\n  protocol: mmsearch_r2\n")
     with pytest.raises(UsageError, match=r"unknown agent protocol 'mmsearch_r2'"):
         Task.from_yaml(str(yaml))

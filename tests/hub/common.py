@@ -255,3 +255,17 @@ def judge_arg(server: Any, reply: str | None = None, **options: object) -> str:
         model = server.model() if reply is None else server.model(reply)
     extra = "".join(f",{key}={value}" for key, value in options.items())
     return f"model={model},base_url={server.base_url},api_key_env=NO_KEY_NEEDED{extra}"
+
+
+def renamed_task_copy(root: Path, task_dir: Path, yaml_name: str, new_name: str, py_files: Sequence[str]) -> Path:
+    """Copy one task YAML (renamed to ``new_name``: a built-in name cannot be redefined) and its
+    Python files from ``task_dir`` into a folder under the ``--include_path`` root ``root``;
+    returns that folder (put the task's ``data/`` there)."""
+    folder = root / task_dir.name
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in py_files:
+        shutil.copy(task_dir / name, folder / name)
+    text = (task_dir / yaml_name).read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("task: "))
+    (folder / yaml_name).write_text(text.replace(old + "\n", f"task: {new_name}\n", 1), encoding="utf-8")
+    return folder

@@ -4,7 +4,6 @@ per-sample errors for a missing image or question type, and --limit on one split
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,7 @@ def task_root(tmp_path: Path) -> Path:
     """A copy of the task folder under an --include_path root, its task renamed (the built-in name
     is taken), with the fixture files as its ``data/``."""
     root = tmp_path / "tasks"
-    folder = root / "infoseek_fixture"
-    folder.mkdir(parents=True)
-    shutil.copy(TASK_DIR / "utils.py", folder / "utils.py")
-    text = (TASK_DIR / "infoseek_val.yaml").read_text(encoding="utf-8")
-    (folder / "infoseek_val.yaml").write_text(text.replace("task: infoseek_val\n", f"task: {TASK}\n"))
-    infoseek.build(folder / "data")
+    infoseek.build(common.renamed_task_copy(root, TASK_DIR, "infoseek_val.yaml", TASK, ["utils.py"]) / "data")
     return root
 
 

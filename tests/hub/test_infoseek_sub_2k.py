@@ -3,7 +3,6 @@ direct mode scored by MMSearch-R1's exact match, and the search variant."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,8 @@ class TableModel(common.TableModel):
 
 @pytest.fixture
 def task_root(tmp_path: Path) -> Path:
-    folder = tmp_path / "tasks" / "infoseek_fixture"
-    folder.mkdir(parents=True)
-    for name in ("utils.py", "verl_format.py"):
-        shutil.copy(TASK_DIR / name, folder / name)
-    text = (TASK_DIR / "infoseek_sub_2k.yaml").read_text(encoding="utf-8")
-    (folder / "infoseek_sub_2k.yaml").write_text(text.replace("task: infoseek_sub_2k\n", f"task: {TASK}\n"))
+    files = ["utils.py", "verl_format.py"]
+    folder = common.renamed_task_copy(tmp_path / "tasks", TASK_DIR, "infoseek_sub_2k.yaml", TASK, files)
     infoseek_sub_2k.build(folder / "data")
     return tmp_path / "tasks"
 
