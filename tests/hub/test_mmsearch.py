@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from servers import LocalOpenAIServer, openai_server  # noqa: F401
 
 from hub import common, mmsearch
-from hub.common import fixture_mirror, run_evaluator
+from hub.common import content_text, fixture_mirror, judge_arg, records, run_evaluator
 from lmms_eval.api.messages import Image, Text
 
 TASK = "mmsearch_end2end"
@@ -47,3 +48,18 @@ def test_mmsearch_end2end_scores_by_hand(mirror: Path, tmp_path: Path) -> None:
 def test_limit_runs_below_300(mirror: Path, tmp_path: Path) -> None:
     results, _ = run_evaluator(tmp_path, [TASK], TableModel(), limit=2)
     assert results["results"][TASK]["mmsearch_f1,none"] == pytest.approx((1 + 0.4) / 2)
+
+
+def test_llm_judge_variant_through_a_real_server(
+    openai_server: LocalOpenAIServer,  # noqa: F811
+    mirror: Path,
+    tmp_path: Path,
+) -> None:
+    results, run_dir = run_evaluator(tmp_path, [TASK], TableModel(), judge=judge_arg(openai_server))
+    res = results["results"][TASK]
+    assert res["mmsearch_judge_acc,none"] == pytest.approx(1.0)  # the scripted judge says "correct"
+    assert res["mmsearch_f1,none"] == pytest.approx(0.6)  # the official score is unchanged
+    block = records(run_dir, TASK)["knowledge_0"]["judge"]
+    prompt = content_text(block["filters"]["none"]["calls"][0]["prompt"][0]["content"])
+    assert "Question: Question knowledge_0?\nGround-truth answer: The Starry Night\n" in prompt
+    assert "Accepted aliases of the ground truth: Starry Night painting\n" in prompt

@@ -56,6 +56,12 @@ def _message(text: str, images: list[Any]) -> list[dict[str, Any]]:
     return [{"role": "user", "content": content}]
 
 
+def answers(doc: dict[str, Any]) -> list[str]:
+    """The target: ``gt_answer`` then ``alternative_gt_answers`` (the F1 takes the best; the judge
+    variant shows the first as the ground truth and the rest as aliases)."""
+    return [str(doc["gt_answer"]), *(str(a) for a in doc.get("alternative_gt_answers") or [])]
+
+
 def requery_messages(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """Stage 1: ask for a search-engine query."""
     if doc.get("query_image") is None:
