@@ -269,3 +269,21 @@ def renamed_task_copy(root: Path, task_dir: Path, yaml_name: str, new_name: str,
     old = next(line for line in text.splitlines() if line.startswith("task: "))
     (folder / yaml_name).write_text(text.replace(old + "\n", f"task: {new_name}\n", 1), encoding="utf-8")
     return folder
+
+
+def encode_video(frames: Sequence[Any], fps: int = 4, codec: str = "mpeg4") -> bytes:
+    """RGB frames (HxWx3 uint8 arrays, all one size) as an mp4 file's bytes (PyAV)."""
+    import av
+    import numpy as np
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as container:
+        stream = container.add_stream(codec, rate=fps)
+        height, width = np.asarray(frames[0]).shape[:2]
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.asarray(frame, dtype=np.uint8), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buf.getvalue()
