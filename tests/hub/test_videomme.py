@@ -66,7 +66,7 @@ def test_frames_are_decoded_from_the_extracted_video(mirror: Path, tmp_path: Pat
 
 def test_a_corrupt_archive_is_one_line_with_the_fix(mirror: Path, tmp_path: Path) -> None:
     from lmms_eval.api.errors import DatasetError
-    from lmms_eval.media.hub_videos import HubVideos
+    from lmms_eval.tasks.hub_videos import HubVideos
 
     broken = tmp_path / "repo" / "lmms-lab" / "Broken"
     broken.mkdir(parents=True)

@@ -2,7 +2,7 @@
 
 The annotations (``videomme/test-00000-of-00001.parquet``) and the videos (``videos_chunked_*.zip``,
 ``<videoID>.mp4`` inside) are separate files of ``lmms-lab/Video-MME``; the videos are fetched and
-extracted once by :class:`lmms_eval.media.hub_videos.HubVideos`.
+extracted once by :class:`lmms_eval.tasks.hub_videos.HubVideos`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lmms_eval.media.hub_videos import HubVideos
+from lmms_eval.tasks.hub_videos import HubVideos
 
 REPO_ID = "lmms-lab/Video-MME"
 VIDEOS = HubVideos(REPO_ID, ["videos_chunked_*.zip"])
