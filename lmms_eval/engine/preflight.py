@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from lmms_eval.tasks.task import Task
 
 log = logging.getLogger("lmms_eval")
+VARIANT_CHECK_DOCS = 8
+"""Documents a prompt variant must change at least one of (else it is refused as a no-op)."""
 
 
 def data_fingerprint(task: Task) -> str | None:
@@ -49,9 +51,8 @@ def open_data(tasks: Sequence[Task], offset: int, model_name: str | None = None)
                 f"give an offset from 0 to {n - 1}"
             )
         if task.prompt_variant:
-            try:
-                first = task.doc(offset)
-                task.check_prompt_variant(first, model_name)
+            try:  # the first few documents: a variant may change only some prompts (a time window)
+                task.check_prompt_variant(task.docs(range(offset, min(n, offset + VARIANT_CHECK_DOCS))), model_name)
             except SampleError:  # a row whose prompt cannot be built is that sample's error later
                 pass
             except LmmsEvalError:

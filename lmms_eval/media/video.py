@@ -272,7 +272,8 @@ def load_video(part: Video, sampling: FrameSampling, backend: str | None = None,
     unset);
     ``fps`` is the target rate for a file (overriding ``sampling.fps``) but the frames' own
     rate for frames/folders (``sampling.fps`` then resamples them); ``frame_indices`` picks exact
-    frames (an index outside the video: :class:`SampleError`). Frames of different sizes,
+    frames (an index outside the video: :class:`SampleError`); ``times`` picks the frame on screen
+    at each instant (seconds, by the file's frame rate; past the end: the last frame). Frames of different sizes,
     empty lists/folders and unreadable files raise :class:`SampleError`.
     """
     key = ("video", sampling, backend)
@@ -288,6 +289,10 @@ def load_video(part: Video, sampling: FrameSampling, backend: str | None = None,
         rule = dataclasses.replace(rule, fps=float(part.fps))
 
     def pick(total: int, native: float | None) -> list[int]:
+        if part.times is not None:
+            if not native or not part.times:
+                raise media_error(where, f"video {label}: times need a file with a frame rate and >= 1 time")
+            return [min(total - 1, max(0, int(float(t) * native))) for t in part.times]
         if part.frame_indices is None:
             return sample_frame_indices(total, native, rule)
         wanted = [int(i) for i in part.frame_indices]

@@ -144,3 +144,57 @@ class HubVideos:
                 f"the download is partial: fetch the missing archives again (extracted copies live in {cache_root()})"
             )
         return found
+
+
+class HubFiles:
+    """Single files of hub dataset ``repo_id``, listed without downloading and fetched one by one
+    (for a week of clips where only a few are needed): from the ``$LMMS_EVAL_HUB_MIRROR`` copy of
+    the repository, else ``huggingface_hub`` (listing, then ``hf_hub_download`` per file)."""
+
+    def __init__(self, repo_id: str, revision: str | None = None) -> None:
+        self.repo_id, self.revision = repo_id, revision
+        self._names: list[str] | None = None
+        self._lock = threading.Lock()
+
+    def _mirror(self) -> Path | None:
+        from lmms_eval.tasks.datasource import hub_mirror
+
+        found = hub_mirror(self.repo_id)
+        return Path(found) if found else None
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Repository-relative paths matching ``pattern`` (``fnmatch``), sorted."""
+        with self._lock:
+            if self._names is None:
+                mirror = self._mirror()
+                if mirror is not None:
+                    self._names = sorted(p.relative_to(mirror).as_posix() for p in mirror.rglob("*") if p.is_file())
+                else:
+                    try:
+                        from huggingface_hub import HfApi
+
+                        self._names = sorted(
+                            HfApi().list_repo_files(self.repo_id, repo_type="dataset", revision=self.revision)
+                        )
+                    except Exception as exc:  # noqa: BLE001 - one line with the fix
+                        raise DatasetError(
+                            f"cannot list the files of {self.repo_id}: {type(exc).__name__}: {exc}; check the "
+                            "network and hub access, or put a copy of the repository under $LMMS_EVAL_HUB_MIRROR"
+                        ) from None
+            names = self._names
+        return [n for n in names if fnmatch.fnmatch(n, pattern)]
+
+    def fetch(self, name: str) -> str:
+        """The local path of one repository file (downloaded once by ``huggingface_hub``)."""
+        mirror = self._mirror()
+        if mirror is not None:
+            path = mirror / name
+            if not path.is_file():
+                raise SampleError(f"{name} is not in the copy of {self.repo_id} at {mirror}")
+            return str(path)
+        try:
+            from huggingface_hub import hf_hub_download
+
+            return str(hf_hub_download(self.repo_id, name, repo_type="dataset", revision=self.revision))
+        except Exception as exc:  # noqa: BLE001 - this sample's error, one line
+            raise SampleError(f"cannot download {name} of {self.repo_id}: {type(exc).__name__}: {exc}") from None

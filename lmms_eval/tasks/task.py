@@ -111,12 +111,12 @@ class Task(TaskScoring):
         _ = self.base_params  # the variant's generation_kwargs are checked now
         _ = self.agent_protocol  # and its agent: block
 
-    def check_prompt_variant(self, doc: dict[str, Any], model_name: str | None) -> None:
+    def check_prompt_variant(self, docs: Sequence[dict[str, Any]], model_name: str | None) -> None:
         """Refuse a prompt variant that leaves this task's prompt unchanged (see
         :func:`lmms_eval.tasks.variants.check_changes_prompt`)."""
         from lmms_eval.tasks.variants import check_changes_prompt
 
-        check_changes_prompt(self, doc, model_name)
+        check_changes_prompt(self, docs, model_name)
 
     @cached_property
     def judge_specs(self) -> list[Any]:

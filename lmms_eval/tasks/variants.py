@@ -24,9 +24,10 @@ the protocol's (:meth:`~lmms_eval.agent.protocol.AgentProtocol.answer`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from lmms_eval.api.errors import ConfigError
+from lmms_eval.api.errors import ConfigError, SampleError
 from lmms_eval.metrics.extract import answer_tag_content
 
 if TYPE_CHECKING:
@@ -88,22 +89,32 @@ def reasoning_answer(output: str) -> str:
     return found if found is not None else text
 
 
-def check_changes_prompt(task: Task, doc: dict[str, Any], model_name: str | None) -> None:
-    """Refuse a prompt variant that leaves ``task``'s prompt for ``doc`` unchanged (e.g. a
-    ``doc_to_text`` that reads no ``post_prompt``): the run would be the default prompt under
-    another name. Raises a ConfigError naming the YAML and the fix."""
+def check_changes_prompt(task: Task, docs: Sequence[dict[str, Any]], model_name: str | None) -> None:
+    """Refuse a prompt variant that leaves ``task``'s prompt unchanged on every one of ``docs`` (the
+    first few documents; e.g. a ``doc_to_text`` that reads no ``post_prompt``): the run would be the
+    default prompt under another name. A variant that changes only some documents' prompts (a time
+    window over a video week) passes. Raises a ConfigError naming the YAML and the fix."""
     name = task.prompt_variant
-    if not name or task.agent_spec is not None:  # an agent protocol always writes its own prompt
+    if not name or task.agent_spec is not None or not docs:  # an agent protocol always writes its own prompt
         return
-    chosen = [m.describe() for m in task.build_messages(doc, model_name)]
-    task.set_prompt_variant(None)
-    try:
-        plain = [m.describe() for m in task.build_messages(doc, model_name)]
-    finally:
-        task.set_prompt_variant(name)
-    if chosen == plain:
-        raise ConfigError(
-            f"{task.yaml_path}: prompt variant {name!r} does not change the prompt of task {task.name!r} "
-            f"(its prompt reads none of {', '.join(sorted(prompt_overlay(task.variant_overlay))) or 'its keys'}); "
-            f"add prompt_variants: {{{name}: {{...}}}} to the YAML with the prompt kwargs it should set"
-        )
+    checked = 0
+    for doc in docs:
+        try:
+            chosen = [m.describe() for m in task.build_messages(doc, model_name)]
+            task.set_prompt_variant(None)
+            try:
+                plain = [m.describe() for m in task.build_messages(doc, model_name)]
+            finally:
+                task.set_prompt_variant(name)
+        except SampleError:  # a row whose prompt cannot be built is that sample's error later
+            continue
+        checked += 1
+        if chosen != plain:
+            return
+    if not checked:
+        return
+    raise ConfigError(
+        f"{task.yaml_path}: prompt variant {name!r} does not change the prompt of task {task.name!r} "
+        f"(its prompt reads none of {', '.join(sorted(prompt_overlay(task.variant_overlay))) or 'its keys'}); "
+        f"add prompt_variants: {{{name}: {{...}}}} to the YAML with the prompt kwargs it should set"
+    )

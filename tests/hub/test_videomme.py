@@ -21,7 +21,9 @@ class TableModel(common.TableModel):
 
 @pytest.fixture(autouse=True)
 def video_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from lmms_eval.tasks.videomme import utils
+    from lmms_eval.tasks.yaml_loader import load_module_from_path
+
+    utils = load_module_from_path(str(Path(__file__).parents[2] / "lmms_eval" / "tasks" / "videomme" / "utils.py"))
 
     monkeypatch.setenv("LMMS_EVAL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(utils, "VIDEOS", utils.HubVideos(utils.REPO_ID, ["videos_chunked_*.zip"]))
