@@ -15,27 +15,33 @@ whole conversation (image, question, earlier turns, five search results), with
 * sequential: one conversation at a time (``run_agents`` per sample: 3 model calls of 1 request);
 * batched: ``--batch`` conversations at once (``run_agents`` per chunk: 3 model calls of ``--batch``).
 
-It prints samples/s of each (the fastest of ``--repeats`` runs, after a warm-up call), turns per
-sample, model calls and mean requests per call, the speed-up, and how many final texts differ
-between the modes (greedy float32: 0 expected; left padding may flip near-tied tokens of a random
-model, which would show here, not fail).
+It prints, for each prompt kind (``--prompt``: ``short`` texts and MMSearch-R1's real ones, both
+by default) and each mode, samples/s (the fastest of ``--repeats`` runs, after a warm-up call),
+turns per sample (3.0), engine model calls and requests per call, the rows of the transformers
+``generate`` call each request ran in (``Response.batch_size``), mean prompt and new tokens per
+turn, the speed-up (ratios against the sequential mode measured in the same run) and how many
+final texts differ from the sequential mode's (greedy float32: 0 expected; left padding may flip
+near-tied tokens of a random model, which would show here, not fail).
 
-    python benchmarks/agent_loop.py                      # CPU, about half a minute
-    python benchmarks/agent_loop.py --prompt mmsearch_r1 # the real Search Template texts
+    python benchmarks/agent_loop.py                          # CPU, both prompt kinds, about 30-60 s
+    python benchmarks/agent_loop.py --prompt short           # short texts only
+    python benchmarks/agent_loop.py --prompt mmsearch_r1 --max-new-tokens 128
     python benchmarks/agent_loop.py --batch 16 --samples 32
 
-Measured on this repository's CI machine kind (2 CPU cores, no GPU), 2026-12-04, defaults
-(16 samples, batch 8, 32 new tokens per turn, best of 2):
+Measured on 2 shared CPU cores, no GPU (torch SDPA attention, float32), 2026-12-04, defaults
+(16 samples, batch 8, max_new_tokens 32, best of 2); the machine is noisy (the sequential rate
+of the same configuration ranged 5.1 to 8.0 samples/s across runs):
 
-* short prompts: sequential 7.16 samples/s, batched 27.91 samples/s: **3.90x** (4.31x in another
-  run; 3.85x at 16 new tokens), 0/16 final texts differ;
-* ``--prompt mmsearch_r1``: sequential 3.80, batched 2.70 samples/s: **0.71x** (1.04x at 64 new
-  tokens). The conversations are ~1,000+ tokens of template and results; on CPU the padded batch
-  makes PyTorch's scaled-dot-product attention take its masked path, which cost 11 ms per call
-  against 3 ms per unpadded single call in a profile (``torch._C._nn.scaled_dot_product_attention``
-  was 1.5 s of 2.0 s). So on a 2-core CPU batching pays where per-step overhead dominates (short
-  turns, decoding), not where long prefill attention does; a GPU run (flash attention, no
-  padded math path) is the check still to make.
+* short prompts (~240 tokens per turn): sequential 8.03, batched 29.61 samples/s: **3.69x**
+  (5.05x and 3.28x in other runs; 6.64x at 16 new tokens), 0/16 final texts differ;
+* MMSearch-R1's real texts (~2,400 tokens per turn with this tokenizer): sequential 4.88, batched
+  3.76 samples/s: **0.77x** (0.94x in another run; 0.50x at 1 new token, 1.74x at 128), 0/16
+  differ. Prefill dominates, and batched prefill is slower than the same prompts one by one: a
+  left-padded batch carries an attention mask, so PyTorch's CPU ``scaled_dot_product_attention``
+  leaves its causal fast path (8 x 4 heads x 2,400 tokens, head dim 16: 15 ms for one row causal,
+  66 ms for 8 rows causal, 223 ms for 8 rows with a boolean mask). Batching pays where decoding
+  and per-call overhead dominate (short turns, more new tokens), not on a long prefill on CPU; a
+  GPU run (flash attention on padded batches) is the check still to make.
 """
 
 from __future__ import annotations
@@ -55,7 +61,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--samples", type=int, default=16)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--max-new-tokens", type=int, default=32)
-    p.add_argument("--prompt", choices=("short", "mmsearch_r1"), default="short", help="protocol texts (see above)")
+    p.add_argument(
+        "--prompt",
+        default="short,mmsearch_r1",
+        help="protocol texts, comma-separated: short and/or mmsearch_r1 (see above); default both",
+    )
     p.add_argument("--repeats", type=int, default=2, help="runs per mode; the fastest counts")
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
@@ -87,7 +97,7 @@ def scripted_protocol(prompt: str) -> Any:
 
     ``prompt="short"`` also replaces its texts by short ones (the image and the question; each
     result as one line per page), so a turn costs what the loop and the model calls cost rather than
-    attention over MMSearch-R1's ~1,000-token template; ``"mmsearch_r1"`` keeps its real texts.
+    attention over MMSearch-R1's long template (~2,400 tokens a turn here); ``"mmsearch_r1"`` keeps its real texts.
     """
     from lmms_eval.agent.protocol import Action
     from lmms_eval.agent.search import MMSearchR1Protocol
@@ -108,8 +118,10 @@ def scripted_protocol(prompt: str) -> Any:
             lines = "".join(f"{i + 1}. {hit.title}\n" for i, hit in enumerate(outcome.hits))
             return Message("user", [Text(f"<information>{lines}</information>")])
 
+    if prompt not in ("short", "mmsearch_r1"):
+        raise SystemExit(f"--prompt {prompt!r}: use short or mmsearch_r1")
     cls = ShortThreeTurns if prompt == "short" else ThreeTurns
-    return cls(AgentSpec(protocol="mmsearch_r1"))
+    return cls(AgentSpec(protocol="mmsearch_r1", max_turns=3, tools={"text_search": {"max_calls": 2, "top_k": 5}}))
 
 
 def jobs(n: int, protocol: Any, params: Any) -> list[Any]:
@@ -130,15 +142,20 @@ def jobs(n: int, protocol: Any, params: Any) -> list[Any]:
 
 
 def timed(model: Any, n: int, size: int, protocol: Any, params: Any, toolbox: Any, prepare: Any) -> dict[str, Any]:
+    """One mode over ``n`` fresh samples, ``size`` conversations per ``run_agents`` call."""
     from lmms_eval.engine.agent_loop import run_agents
 
     work = jobs(n, protocol, params)
     calls: list[int] = []
+    rows: list[int] = []
     generate = model.generate
 
     def counting(requests: Any) -> Any:
         calls.append(len(requests))
-        return generate(requests)
+        responses = generate(requests)
+        # Response.batch_size: the rows of the transformers ``generate`` call the request ran in.
+        rows.extend(r.batch_size or 0 for r in responses)
+        return responses
 
     model.generate = counting
     try:
@@ -149,17 +166,23 @@ def timed(model: Any, n: int, size: int, protocol: Any, params: Any, toolbox: An
         seconds = time.perf_counter() - started
     finally:
         model.generate = generate
+    turns = sum(conv.turns for _, conv in done)
     return {
         "seconds": seconds,
         "texts": [response.text for response, _ in done],
-        "turns": sum(conv.turns for _, conv in done) / n,
+        "errors": [conv.error for _, conv in done if conv.error],
+        "turns": turns / n,
         "calls": len(calls),
         "per_call": sum(calls) / len(calls),
+        "rows": sum(rows) / len(rows),
+        "prompt_tokens": sum(conv.prompt_tokens for _, conv in done) / max(1, turns),
+        "new_tokens": sum(conv.completion_tokens for _, conv in done) / max(1, turns),
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    started = time.perf_counter()
     sys.path.insert(0, str(ROOT / "tests" / "models"))
     import tiny_vision
 
@@ -170,34 +193,53 @@ def main(argv: list[str] | None = None) -> None:
 
     root = Path(tempfile.mkdtemp(prefix="agent_loop_bench_"))
     ckpt = tiny_vision.build_tiny_qwen2_5_vl(root, hidden=args.hidden, layers=args.layers)
-    margs = {"pretrained": ckpt, "device": "cpu", "batch_size": args.batch}
+    margs = {"pretrained": ckpt, "device": "cpu", "dtype": "float32", "batch_size": args.batch}
     if args.attn:
         margs["attn_implementation"] = args.attn
     model = MODELS.get("qwen2_5_vl").from_args(margs)
     spec = model.media_spec
     prepare = (lambda r: prepare_request(r, spec)) if spec is not None else None
     params = GenerationParams.from_kwargs({"max_new_tokens": args.max_new_tokens, "temperature": 0}, "benchmark")
-    protocol, toolbox = scripted_protocol(args.prompt), Toolbox(Pages())
-    timed(model, 2, 2, protocol, params, toolbox, prepare)  # warm-up
-    best: dict[str, dict[str, Any]] = {}
-    for _ in range(args.repeats):
-        for mode, size in (("sequential", 1), ("batched", args.batch)):
-            run = timed(model, args.samples, size, protocol, params, toolbox, prepare)
-            if mode not in best or run["seconds"] < best[mode]["seconds"]:
-                best[mode] = run
+    toolbox = Toolbox(Pages())
+    prompts = [p.strip() for p in args.prompt.split(",") if p.strip()]
+    results: list[tuple[str, dict[str, dict[str, Any]]]] = []
+    for prompt in prompts:
+        protocol = scripted_protocol(prompt)
+        timed(model, 2, 2, protocol, params, toolbox, prepare)  # warm-up
+        best: dict[str, dict[str, Any]] = {}
+        for _ in range(args.repeats):
+            for mode, size in (("sequential", 1), ("batched", args.batch)):
+                run = timed(model, args.samples, size, protocol, params, toolbox, prepare)
+                if run["errors"]:
+                    raise SystemExit(f"{mode}, {prompt} prompts: {len(run['errors'])} failed, e.g. {run['errors'][0]}")
+                if mode not in best or run["seconds"] < best[mode]["seconds"]:
+                    best[mode] = run
+        results.append((prompt, best))
     toolbox.close()
+    model.close()
     print(
-        f"agent loop, tiny Qwen2.5-VL (hidden {args.hidden}, {args.layers} layers), {args.samples} samples, "
-        f"3 turns each, {args.max_new_tokens} new tokens per turn, {args.prompt} prompts, CPU"
+        f"agent loop, tiny Qwen2.5-VL (hidden {args.hidden}, {args.layers} layers, float32, CPU), "
+        f"{args.samples} samples x 3 turns, max_new_tokens {args.max_new_tokens}, best of {args.repeats}"
     )
-    print(f"{'mode':<12}{'samples/s':>11}{'turns/sample':>14}{'model calls':>13}{'requests/call':>15}")
-    for mode, run in best.items():
-        rate = args.samples / run["seconds"]
-        print(f"{mode:<12}{rate:>11.2f}{run['turns']:>14.1f}{run['calls']:>13}{run['per_call']:>15.1f}")
-    speedup = best["sequential"]["seconds"] / best["batched"]["seconds"]
-    differ = sum(a != b for a, b in zip(best["sequential"]["texts"], best["batched"]["texts"]))
-    print(f"speed-up batched (batch {args.batch}) / sequential: {speedup:.2f}x")
-    print(f"final texts differing between the modes: {differ}/{args.samples}")
+    print(
+        f"{'prompts':<12}{'mode':<12}{'samples/s':>10}{'turns/sample':>13}{'model calls':>12}{'requests/call':>14}"
+        f"{'rows/generate':>14}{'prompt tok/turn':>16}{'new tok/turn':>13}{'speed-up':>9}{'differ':>8}"
+    )
+    for prompt, best in results:
+        base = best["sequential"]
+        for mode, run in best.items():
+            rate = args.samples / run["seconds"]
+            speedup = base["seconds"] / run["seconds"]
+            differ = sum(a != b for a, b in zip(base["texts"], run["texts"]))
+            print(
+                f"{prompt:<12}{mode:<12}{rate:>10.2f}{run['turns']:>13.1f}{run['calls']:>12}{run['per_call']:>14.1f}"
+                f"{run['rows']:>14.1f}{run['prompt_tokens']:>16.0f}{run['new_tokens']:>13.1f}{speedup:>8.2f}x"
+                f"{differ:>5}/{args.samples}"
+            )
+    print(
+        f"speed-up = batched samples/s over sequential samples/s of the same run (goal >= 3x at batch 8); "
+        f"differ = final texts unlike the sequential mode's; wall time {time.perf_counter() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

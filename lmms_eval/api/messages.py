@@ -102,9 +102,9 @@ class Video:
     fps: float | None = None
     max_frames: int | None = None
     frame_indices: list[int] | None = None
-    times: list[float] | None = None
-    """Exact instants to show (seconds into a video file): the frame on screen at each, by the
-    file's own frame rate. Like ``frame_indices``, it overrides the adapter's sampling."""
+    segments: list[tuple[str, list[float]]] | None = None
+    """One video made of instants of several files: ``(path, times)`` pairs, the frames joined in
+    this order (a week of clips shown as one video). Overrides the adapter's sampling."""
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     """Decoded forms, filled by :mod:`lmms_eval.media`; never logged."""
     type: Literal["video"] = "video"
@@ -118,8 +118,8 @@ class Video:
         for key in ("fps", "max_frames"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
-        if self.times is not None:
-            out["times"] = [round(float(t), 3) for t in self.times]
+        if self.segments is not None:
+            out["segments"] = [{"path": str(p), "times": [round(float(t), 3) for t in ts]} for p, ts in self.segments]
         return out
 
 

@@ -30,7 +30,12 @@ def estimate_cost(messages: Iterable[Message], probe: bool = False) -> float:
                 size = image_size(part) if probe or part.data is not None else None
                 cost += (size[0] * size[1] / 784.0) if size else DEFAULT_IMAGE_TOKENS
             elif isinstance(part, Video):
-                n = len(part.frames) if part.frames is not None else (part.max_frames or DEFAULT_VIDEO_FRAMES)
+                if part.frames is not None:
+                    n = len(part.frames)
+                elif part.segments is not None:
+                    n = sum(len(times) for _, times in part.segments)
+                else:
+                    n = part.max_frames or DEFAULT_VIDEO_FRAMES
                 cost += 200.0 * n
             elif isinstance(part, Audio):
                 seconds = part.seconds

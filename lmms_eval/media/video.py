@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -261,6 +261,33 @@ def _from_frames(frames: list[Any], native: float | None, pick: Any, label: str,
     return VideoClip(_stack(arrays, label, where), wanted, stamps, len(frames), native, backend)
 
 
+def _from_segments(segments: Sequence[tuple[str, Sequence[float]]], backend: str | None, where: str) -> VideoClip:
+    """The frames at each segment's instants (the frame on screen at each time, by that file's rate),
+    joined in segment order; every file must give frames of one size."""
+    if not segments or not all(times for _, times in segments):
+        raise media_error(where, "video segments need at least one (path, times) pair with times")
+    clips = []
+    for path, times in segments:
+
+        def at_times(total: int, native: float | None, times: Sequence[float] = times, path: str = path) -> list[int]:
+            if not native:
+                raise media_error(where, f"video {path}: times need a file with a frame rate")
+            return [min(total - 1, max(0, int(float(t) * native))) for t in times]
+
+        clips.append(read_video(str(path), at_times, backend, where))
+    if len({c.frames.shape[1:] for c in clips}) > 1:
+        raise media_error(where, f"video segments differ in frame size: {sorted({c.frames.shape[1:] for c in clips})}")
+    first = clips[0]
+    return VideoClip(
+        frames=np.concatenate([c.frames for c in clips]),
+        indices=[i for c in clips for i in c.indices],
+        timestamps=[float(t) for _, times in segments for t in times],
+        total_frames=sum(c.total_frames for c in clips),
+        native_fps=first.native_fps,
+        backend=first.backend,
+    )
+
+
 def load_video(part: Video, sampling: FrameSampling, backend: str | None = None, where: str = "") -> VideoClip:
     """Decode and sample one video part; cached in ``part.cache[("video", sampling, backend)]``.
 
@@ -272,8 +299,9 @@ def load_video(part: Video, sampling: FrameSampling, backend: str | None = None,
     unset);
     ``fps`` is the target rate for a file (overriding ``sampling.fps``) but the frames' own
     rate for frames/folders (``sampling.fps`` then resamples them); ``frame_indices`` picks exact
-    frames (an index outside the video: :class:`SampleError`); ``times`` picks the frame on screen
-    at each instant (seconds, by the file's frame rate; past the end: the last frame). Frames of different sizes,
+    frames (an index outside the video: :class:`SampleError`); ``segments`` makes one video of the
+    frames on screen at given instants of several files (seconds, by each file's frame rate; past
+    the end: the last frame). Frames of different sizes,
     empty lists/folders and unreadable files raise :class:`SampleError`.
     """
     key = ("video", sampling, backend)
@@ -289,10 +317,6 @@ def load_video(part: Video, sampling: FrameSampling, backend: str | None = None,
         rule = dataclasses.replace(rule, fps=float(part.fps))
 
     def pick(total: int, native: float | None) -> list[int]:
-        if part.times is not None:
-            if not native or not part.times:
-                raise media_error(where, f"video {label}: times need a file with a frame rate and >= 1 time")
-            return [min(total - 1, max(0, int(float(t) * native))) for t in part.times]
         if part.frame_indices is None:
             return sample_frame_indices(total, native, rule)
         wanted = [int(i) for i in part.frame_indices]
@@ -302,6 +326,10 @@ def load_video(part: Video, sampling: FrameSampling, backend: str | None = None,
         return wanted
 
     native = float(part.fps) if part.fps else None
+    if part.segments is not None:
+        clip = _from_segments(part.segments, backend, where)
+        part.cache[key] = clip
+        return clip
     if part.frames is not None:
         label = "frame list"
         if len(part.frames) == 0:

@@ -5,14 +5,12 @@ its random fallback, per question type; a question before any recording is that 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from hub import common, egolifeqa
 from hub.common import fixture_mirror, records, run_evaluator
-from lmms_eval.api.messages import Video
 from lmms_eval.tasks.egolifeqa.timeline import Moment, parse_clips
 
 mirror = fixture_mirror(egolifeqa.build)
@@ -45,8 +43,8 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return names
 
 
-def moment_of(part: Video, offset: float) -> Moment:
-    clip = parse_clips([str(part.path)])[0]
+def moment_of(path: str, offset: float) -> Moment:
+    clip = parse_clips([path])[0]
     return Moment(clip.start.day, clip.start.seconds + offset)
 
 
@@ -74,30 +72,34 @@ def test_frames_mode_never_reads_past_the_question(mirror: Path, tmp_path: Path,
             f"What did I hold before question {qid}?\nA. A cup\nB. A phone\nC. A book\nD. A pen\n"
             "Answer with the option's letter from the given choices directly."
         )
-        videos: list[Any] = request.videos()
-        assert sum(len(v.times) for v in videos) == 32
-        for part in videos:
-            assert all(moment_of(part, t) < query for t in part.times)
-            clip = load_video(part, FrameSampling())  # the frames decoded: grey level = 8 * clip number
-            k = clip_order.index(str(Path(part.path).relative_to(mirror / egolifeqa.REPO_ID)))
-            assert clip.frames.shape[0] == len(part.times) and abs(float(np.mean(clip.frames)) - 8 * k) < 3
+        [video] = request.videos()  # one video made of the chosen instants of several clips
+        assert sum(len(times) for _, times in video.segments) == 32
+        decoded = load_video(video, FrameSampling()).frames  # grey level = 8 * the clip's number
+        start = 0
+        for path, times in video.segments:
+            assert all(moment_of(path, t) < query for t in times)
+            k = clip_order.index(str(Path(path).relative_to(mirror / egolifeqa.REPO_ID)))
+            assert abs(float(np.mean(decoded[start : start + len(times)])) - 8 * k) < 3
+            start += len(times)
+        assert start == decoded.shape[0] == 32
     # question 1 (DAY1 10:00:40.5): only clips 0 and 1 are shown, 1 only up to 10.5 s
-    first = TableModel.requests["1"].videos()
-    assert [Path(v.path).name for v in first] == ["DAY1_A1_JAKE_10000000.mp4", "DAY1_A1_JAKE_10003000.mp4"]
-    assert max(first[1].times) < 10.5
+    [first] = TableModel.requests["1"].videos()
+    assert [Path(p).name for p, _ in first.segments] == ["DAY1_A1_JAKE_10000000.mp4", "DAY1_A1_JAKE_10003000.mp4"]
+    assert max(first.segments[1][1]) < 10.5
     # the only clips fetched are ones shown: each holds an instant before its question
     shown = {
-        str(Path(v.path).relative_to(mirror / egolifeqa.REPO_ID))
+        str(Path(p).relative_to(mirror / egolifeqa.REPO_ID))
         for q in ("1", "2", "3")
         for v in TableModel.requests[q].videos()
+        for p, _ in v.segments
     }
     assert set(fetched) == shown and egolifeqa.clip_name(3, "08000000") in shown  # 0.25 s of it, for question 3
     logged = records(run_dir, "egolifeqa")["1"]["prompt"][0]["content"][0]
-    assert logged["type"] == "video" and logged["times"]  # the instants shown are in the record
+    assert logged["type"] == "video" and logged["segments"][0]["times"]  # the instants shown are in the record
 
 
 def test_the_day_window(mirror: Path, tmp_path: Path, fetched: list[str]) -> None:
     run_evaluator(tmp_path, ["egolifeqa"], TableModel(), max_error_rate=1.0, prompt_variant="day")
-    videos = TableModel.requests["2"].videos()  # DAY2 09:00:20: only day 2's first clip
-    assert [Path(v.path).name for v in videos] == ["DAY2_A1_JAKE_09000000.mp4"]
-    assert all(t < 20 for t in videos[0].times)
+    [video] = TableModel.requests["2"].videos()  # DAY2 09:00:20: only day 2's first clip
+    assert [Path(p).name for p, _ in video.segments] == ["DAY2_A1_JAKE_09000000.mp4"]
+    assert all(t < 20 for t in video.segments[0][1])

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from hub import videomme
+from hub import egolifeqa, videomme
 from hub.common import run_lmms_eval, sample_records
 
-VIDEO_TASKS = {"videomme": "videomme_parse_rate,none"}
+# task -> (a results key that must be set, errors expected in its first 4 rows)
+VIDEO_TASKS = {"videomme": ("videomme_parse_rate,none", 0), "egolifeqa": ("egolifeqa_parse_rate,none", 1)}
 
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("mirror")
     videomme.build(root)
+    egolifeqa.build(root)
     return root
 
 
@@ -44,12 +46,14 @@ def test_video_benchmarks_run_with_a_tiny_model(family: str, mirror: Path, tmp_p
         "max_new_tokens=4",
         "--batch_size",
         "2",
+        "--max_error_rate",
+        "0.5",
         timeout=900,
     )
-    for task, key in VIDEO_TASKS.items():
+    for task, (key, errors) in VIDEO_TASKS.items():
         entry = results["results"][task]
-        assert entry["n_samples"] == 4 and entry["n_errors"] == 0, entry
+        assert entry["n_samples"] == 4 and entry["n_errors"] == errors, entry
         assert entry[key] is not None
-        records = sample_records(out, task)
-        assert all(r["status"] == "ok" for r in records) and len(records) == 4
+        records = [r for r in sample_records(out, task) if r["status"] == "ok"]
+        assert len(records) == 4 - errors
         assert all(any(p["type"] == "video" for m in r["prompt"] for p in m["content"]) for r in records)

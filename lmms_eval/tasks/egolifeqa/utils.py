@@ -1,8 +1,9 @@
 """EgoLifeQA in frames mode: frames spread over the week before the question, and the prompt.
 
 Only the clips that hold a chosen instant are fetched (:class:`~lmms_eval.tasks.hub_videos.HubFiles`,
-one file each), and only those instants are decoded (``Video.times``), in the engine's media
-workers, never while the prompt is built. Every instant lies strictly before ``query_time``
+one file each), and only those instants are decoded (``Video.segments``: one video made of the
+instants of several clips), in the engine's media workers, never while the prompt is built.
+Every instant lies strictly before ``query_time``
 (:func:`~lmms_eval.tasks.egolifeqa.timeline.frame_times`). The evidence fields of a row
 (``keywords``, ``reason``, ``target_time``, ``trigger``) are never read here.
 """
@@ -40,7 +41,7 @@ def query_moment(doc: Mapping[str, Any]) -> Moment:
 
 
 def doc_to_video(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping[str, Any] | None = None) -> list[Video]:
-    """One video part per clip that holds a chosen instant, with those instants (``times``)."""
+    """One video: the chosen instants of each clip that holds one (``Video.segments``), in time order."""
     kwargs = lmms_eval_specific_kwargs or {}
     person = str(kwargs.get("person", "A1_JAKE"))
     query = query_moment(doc)
@@ -50,16 +51,14 @@ def doc_to_video(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping[str,
     chosen = frame_times(clips, query, int(kwargs.get("frames", 32)), kwargs.get("window"))
     if not chosen:
         raise SampleError(f"EgoLifeQA {doc.get('ID')!r}: no video of {person} before its query_time")
-    parts: list[Video] = []
+    segments: list[tuple[str, list[float]]] = []
     for clip, offset in chosen:
-        if parts and parts[-1].path == clip.name:
-            assert parts[-1].times is not None
-            parts[-1].times.append(offset)
+        if segments and segments[-1][0] == clip.name:
+            segments[-1][1].append(offset)
         else:
-            parts.append(Video(path=clip.name, times=[offset]))
-    for part in parts:  # fetched after choosing: only the clips that are shown
-        part.path = FILES.fetch(str(part.path))
-    return parts
+            segments.append((clip.name, [offset]))
+    # fetched after choosing: only the clips that are shown
+    return [Video(segments=[(FILES.fetch(name), times) for name, times in segments])]
 
 
 def doc_to_text(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping[str, Any] | None = None) -> str:
