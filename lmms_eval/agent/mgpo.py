@@ -85,8 +85,8 @@ class MGPOProtocol(AgentProtocol):
         from lmms_eval.agent.toolbox import ToolOutcome
 
         original = self.original(conv)
-        shown = crop.mgpo_process_image(original)
-        outcome, image = crop.ground_and_crop(action.text, original, input_size=self.input_size(shown.size, conv))
+        input_size = tuple(conv.state["grounding"]["input_size"])  # computed by begin() from the image it sent
+        outcome, image = crop.ground_and_crop(action.text, original, input_size=(input_size[0], input_size[1]))
         details = outcome.to_dict()
         conv.state["grounding"] = details
         box = details.get("box_input")

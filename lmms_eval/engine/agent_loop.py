@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lmms_eval.agent.protocol import (
+    SEARCH_TOOLS,
     Action,
     AgentJob,
     AgentProtocol,
@@ -183,7 +184,7 @@ def call_tool(protocol: AgentProtocol, conv: Conversation, action: Action, toolb
 
     tool = action.tool or action.kind
     try:
-        if tool == "image_search" or tool == "text_search":
+        if tool in SEARCH_TOOLS:
             if toolbox is None:
                 return ToolOutcome(tool=tool, query=action.query or "", error="no search backend (--tools)")
             k = protocol.limits[tool].top_k
@@ -233,8 +234,9 @@ class AgentRunner:
     """What the evaluator holds for agent tasks: the toolbox (built on first use, in the run's
     cache) and the turn from its batch items to the loop and back."""
 
-    def __init__(self, tools: dict[str, Any] | None, cache_path: str) -> None:
+    def __init__(self, tools: dict[str, Any] | None, cache_path: str | None = None) -> None:
         self.tools, self.cache_path = tools, cache_path
+        """``cache_path``: the record/replay cache's default file (set once the run folder is known)."""
         self._toolbox: Toolbox | None = None
         self._live: Any = None
 
@@ -258,6 +260,7 @@ class AgentRunner:
         if self._toolbox is None and self.tools is not None:
             from lmms_eval.agent.toolbox import build_toolbox
 
+            assert self.cache_path is not None, "the run folder (and its cache) is set before generation"
             self._toolbox = build_toolbox(self.tools, self.cache_path, self._live)
         return self._toolbox
 

@@ -95,7 +95,7 @@ class Evaluator:
         self.dist = dist or DistContext()
         self._model = model
         self.selection = selection or load_selection(cfg.tasks, cfg.include_path)
-        apply_prompt_variant(self.selection, cfg.prompt_variant or None)
+        apply_prompt_variant(self.selection, cfg.prompt_variant)
         self.tasks = list(self.selection.tasks.values())
         # The name that selects per-model prompt overrides: the registry key, or the class's own
         # name when the model was given as ``module:Class``.
@@ -103,8 +103,8 @@ class Evaluator:
         self.stores: dict[str, SampleStore] = {}
         self.tallies: dict[str, TaskTally] = {}
         self._params: dict[str, GenerationParams] = {}
-        self.agents = AgentRunner(cfg.tools, default_cache_path(None))
-        """Agent tasks' toolbox and loop (the cache moves into the run folder once it exists)."""
+        self.agents = AgentRunner(cfg.tools)
+        """Agent tasks' toolbox and loop (its cache lives in the run folder, known once it exists)."""
 
     # ---- the model ----------------------------------------------------------------------
     @property

@@ -154,6 +154,9 @@ class HubFiles:
     def __init__(self, repo_id: str, revision: str | None = None) -> None:
         self.repo_id, self.revision = repo_id, revision
         self._names: list[str] | None = None
+        self._fetched: dict[str, str] = {}
+        """Paths already resolved: a prompt is built more than once (planning, the variant check,
+        generation), and ``hf_hub_download`` would ask the hub again each time."""
         self._lock = threading.Lock()
 
     def _mirror(self) -> Path | None:
@@ -186,6 +189,12 @@ class HubFiles:
 
     def fetch(self, name: str) -> str:
         """The local path of one repository file (downloaded once by ``huggingface_hub``)."""
+        found = self._fetched.get(name)
+        if found is None:
+            found = self._fetched[name] = self._fetch(name)
+        return found
+
+    def _fetch(self, name: str) -> str:
         mirror = self._mirror()
         if mirror is not None:
             path = mirror / name

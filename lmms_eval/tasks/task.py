@@ -138,7 +138,7 @@ class Task(TaskScoring):
         from lmms_eval.agent.spec import parse_agent
 
         where = self.yaml_path + (f" (prompt variant {self.prompt_variant!r})" if self.prompt_variant else "")
-        return parse_agent(resolve_functions(raw), where)
+        return parse_agent(raw, where)  # already resolved: the config holds the imported functions
 
     @cached_property
     def agent_protocol(self) -> Any:
@@ -157,7 +157,7 @@ class Task(TaskScoring):
 
         spec = self.agent_spec
         question = str(spec.question(doc)) if spec.question is not None else None
-        choices = [str(c) for c in spec.choices(doc)] if spec.choices is not None else self.choices(doc)
+        choices = spec.choices(doc) if spec.choices is not None else self.choices(doc)
         return AgentJob(request, self.agent_protocol, doc, question, [str(c) for c in choices] if choices else None)
 
     @cached_property
