@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -449,3 +450,44 @@ def test_function_outside_yaml_folder_refused_when_under_no_root(tmp_path: Path)
 def test_docs_describe_path_resolution() -> None:
     text = (TESTS.parent / "docs" / "tasks.md").read_text(encoding="utf-8")
     assert "## How paths resolve" in text
+
+
+def test_doc_to_context_is_logged_with_the_sample_and_must_be_a_dict(tmp_path: Path) -> None:
+    """``doc_to_context``: what the task chose beyond the messages, copied into the sample record."""
+    tasks = tmp_path / "tasks"
+    write_jsonl(tasks / "data" / "x.jsonl", WORDS)
+    write(
+        tasks / "utils.py",
+        """
+        def context(doc, kwargs=None):
+            return {"looked_up": doc["word"], "mode": (kwargs or {}).get("mode")}
+
+        def not_a_dict(doc):
+            return doc["word"]
+        """,
+    )
+    body = """
+        dataset_path: json
+        dataset_kwargs: {data_files: data/x.jsonl}
+        test_split: train
+        doc_to_text: "Say {{word}}"
+        doc_to_target: answer
+        lmms_eval_specific_kwargs: {default: {mode: lookup}}
+        metric_list: [{metric: exact_match}]
+        """
+    body = textwrap.dedent(body)
+    write(tasks / "ctx.yaml", f"task: ctx\ndoc_to_context: !function utils.context\n{body}")
+    write(tasks / "bad_ctx.yaml", f"task: bad_ctx\ndoc_to_context: !function utils.not_a_dict\n{body}")
+    selection = load_selection(["ctx", "bad_ctx"], [str(tasks)])
+    good, bad = selection.tasks["ctx"], selection.tasks["bad_ctx"]
+    doc = next(iter(good.docs([0])))
+    assert good.build_request(0, doc, 0, None).context == {"looked_up": "w0", "mode": "lookup"}
+    with pytest.raises(ConfigError, match=r"doc_to_context of .*bad_ctx.yaml returned str: return a dict"):
+        bad.build_request(0, doc, 0, None)
+    out = cli(
+        "--model", SCRIPTED, "--tasks", "ctx", "--include_path", str(tasks), "--output_path", str(tmp_path / "o"),
+        "--no_progress", "--log_samples",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(x) for x in next((tmp_path / "o").rglob("samples_ctx.jsonl")).read_text().splitlines()]
+    assert sorted(r["context"]["looked_up"] for r in records) == ["w0", "w1", "w2", "w3"]

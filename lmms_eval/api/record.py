@@ -89,6 +89,9 @@ class SampleRecord:
     """The LLM judge's calls and verdicts (see docs/judge.md)."""
     transcript: list[dict[str, Any]] | None = None
     """Every turn of a multi-turn (agent) sample: model turns, tool calls and tool results."""
+    context: dict[str, Any] | None = None
+    """What the task chose to build the prompt (``doc_to_context``: e.g. a retrieval's query,
+    candidates and chosen moments)."""
 
     # ---- status --------------------------------------------------------------------------
     @property
@@ -122,7 +125,7 @@ class SampleRecord:
             "usage": self.usage.to_dict(),
             "doc": self.doc,
         }
-        for key in ("extra", "judge", "transcript"):
+        for key in ("extra", "judge", "transcript", "context"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

@@ -30,6 +30,8 @@ class Request:
     choices: list[str] | None = None
     """``multiple_choice`` tasks: the option texts, each scored as the assistant's reply
     (``Model.score_choices``); None for generation."""
+    context: dict[str, Any] | None = None
+    """The task's ``doc_to_context`` (e.g. a retrieval), copied into the sample record."""
 
     def prompt_text(self) -> str:
         """The text of all turns, for logs and text-only models."""

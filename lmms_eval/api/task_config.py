@@ -89,6 +89,10 @@ class TaskConfig(BaseModel):
     doc_to_text: Templated = None
     doc_to_target: Templated = None
     doc_to_choice: Templated = None
+    doc_to_context: Callable[..., Any] | None = None
+    """``!function fn(doc, lmms_eval_specific_kwargs) -> dict``: what the task chose to build this
+    prompt beyond the messages themselves (a retrieval: its query, candidates and chosen moments),
+    logged as the sample record's ``context``."""
     doc_id_column: str | None = None
     log_exclude_columns: list[str] = Field(default_factory=list)
     """Columns left out of the document logged with each sample (e.g. images stored as base64

@@ -82,6 +82,7 @@ def make_record(
         doc=doc_for_record(doc, task.config.log_exclude_columns) if doc is not None else None,
         extra=(json_safe(response.extra) or None) if response.extra else None,
         transcript=response.transcript,
+        context=request.context if request is not None else None,
     )
     if response.error is not None:
         return record.fail("error", response.error)

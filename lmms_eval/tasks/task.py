@@ -422,6 +422,12 @@ class Task(TaskScoring):
             if not options:
                 raise SampleError(f"multiple_choice: doc_to_choice gave no options for {self._describe(doc)}")
             choices = [str(option) for option in options]
+        context = None
+        if self.config.doc_to_context is not None:
+            value = _call_with_optional_kwargs(self.config.doc_to_context, doc, self._prompt_kwargs(model_name))
+            if value is not None and not isinstance(value, dict):
+                raise ConfigError(f"doc_to_context of {self.yaml_path} returned {type(value).__name__}: return a dict")
+            context = value
         return Request(
             task=self.name,
             doc_id=doc_id,
@@ -430,6 +436,7 @@ class Task(TaskScoring):
             repeat=repeat,
             id=request_id or stable_id(self.config_hash, doc_id, repeat),
             choices=choices,
+            context=context,
         )
 
     # ---- scoring ------------------------------------------------------------------------

@@ -3,7 +3,9 @@ list of records with the README's fields: ``ID``, ``query_time {date, time}``, `
 ``need_name``, ``last_time``, ``trigger``, ``question``, ``choice_a..d``, ``answer``, ``target_time
 {date, time}``, ``keywords``, ``reason``) and clips ``A1_JAKE/DAY{d}/DAY{d}_A1_JAKE_{HHMMSSFF}.mp4``:
 30 s each at 2 fps, 16x16, every frame's grey level = 8 * the clip's number (0-based, time order),
-so a decoded frame says which clip it came from.
+so a decoded frame says which clip it came from. ``CAPTIONS`` (one per clip, for the retrieval
+mode; not a hub file: users supply or make their own) match some questions on purpose: question 2
+("cook") matches clip 2 before it and clip 5 after it; question 3 ("guitar") matches clip 4 only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,21 @@ QUESTIONS: dict[str, tuple[str, str, str, str, str]] = {
     "4": ("DAY1", "09000000", "TaskMaster", "D", "D"),  # before any recording: that sample's error
 }
 ANSWERS = {qid: spec[4] for qid, spec in QUESTIONS.items()}
+QUESTION_TEXT = {
+    "1": "What did I hold this morning?",
+    "2": "What did I cook in the kitchen?",
+    "3": "Where did I play the guitar?",
+    "4": "What did I write with?",
+}
+CAPTIONS = [  # one per clip of CLIPS, in order
+    "I hold a cup of coffee at the table in the morning.",
+    "I walk down the stairs and open the front door.",
+    "I cook noodles in the kitchen with a pan.",
+    "I sit at a desk and type on a laptop.",
+    "I play the guitar in the garden with friends.",
+    "I cook dinner in the kitchen: fried rice in a pan.",
+    "I brush my teeth in the bathroom.",
+]
 
 
 def clip_name(day: int, time: str) -> str:
@@ -51,7 +68,7 @@ def records() -> list[dict[str, Any]]:
                 "need_name": False,
                 "last_time": False,
                 "trigger": SECRET,
-                "question": f"What did I hold before question {qid}?",
+                "question": QUESTION_TEXT[qid],
                 "choice_a": "A cup",
                 "choice_b": "A phone",
                 "choice_c": "A book",
@@ -63,6 +80,16 @@ def records() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def write_captions(path: Path) -> Path:
+    """The captions as the retrieval mode reads them: JSONL of ``{"clip": file name, "caption": text}``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        json.dumps({"clip": clip_name(d, t).rsplit("/", 1)[1], "caption": c}) for (d, t), c in zip(CLIPS, CAPTIONS)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def build(mirror: Path) -> Path:

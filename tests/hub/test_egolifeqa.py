@@ -69,7 +69,7 @@ def test_frames_mode_never_reads_past_the_question(mirror: Path, tmp_path: Path,
         query = Moment.of(date, time)
         assert egolifeqa.SECRET not in request.prompt_text()
         assert request.prompt_text() == (
-            f"What did I hold before question {qid}?\nA. A cup\nB. A phone\nC. A book\nD. A pen\n"
+            f"{egolifeqa.QUESTION_TEXT[qid]}\nA. A cup\nB. A phone\nC. A book\nD. A pen\n"
             "Answer with the option's letter from the given choices directly."
         )
         [video] = request.videos()  # one video made of the chosen instants of several clips

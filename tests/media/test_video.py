@@ -383,3 +383,20 @@ def test_media_never_imports_torch(clips: dict[str, Path], tmp_path: Path) -> No
         timeout=120,
     )
     assert out.returncode == 0 and "clean" in out.stdout, out.stderr[-2000:]
+
+
+def test_segments_join_instants_of_several_files_on_one_timeline(tmp_path: Path) -> None:
+    """``Video.segments``: each file's frame on screen at each instant, joined in order; timestamps
+    count along the files end to end (so LLaVA-Video's time instruction stays within the video)."""
+    from lmms_eval.models.llava_vid import time_instruction
+
+    first = make_video(tmp_path / "a.mp4", n=30, fps=10)  # 3 s
+    second = make_video(tmp_path / "b.mp4", n=20, fps=10)  # 2 s
+    clip = load_video(Video(segments=[(str(first), [0.05, 2.55]), (str(second), [1.05])]), FrameSampling())
+    assert [frame_number(f) for f in clip.frames] == [0, 25, 10]
+    assert clip.timestamps == pytest.approx([0.05, 2.55, 4.05])  # 1.05 s into b = 3 s of a + 1.05
+    assert clip.duration == pytest.approx(5.0)
+    assert time_instruction(clip) == (
+        "The video lasts for 5.00 seconds, and 3 frames are uniformly sampled from it. These frames are located "
+        "at 0.05s,2.55s,4.05s.Please answer the following questions related to this video."
+    )
