@@ -130,20 +130,23 @@ class HubVideos:
                 index.setdefault(path.name, str(path))
         return index
 
-    def path(self, name: str) -> str:
-        """The local path of video file ``name`` (fetched and extracted on first use)."""
+    def path(self, name: str, *alternatives: str) -> str:
+        """The local path of video file ``name`` (fetched and extracted on first use), else of the
+        first of ``alternatives`` held (other extensions: ``"x.MP4"``, ``"x.webm"``)."""
         with self._lock:
             if self._index is None:
                 self._index = self._build()
             index = self._index
-        found = index.get(name)
-        if found is None:
-            where = f"archives {', '.join(self._archives)}" if self._archives else "the repository's files"
-            raise SampleError(
-                f"video {name} of {self.repo_id} is not in {where} ({len(index)} videos found); "
-                f"the download is partial: fetch the missing archives again (extracted copies live in {cache_root()})"
-            )
-        return found
+        for candidate in (name, *alternatives):
+            found = index.get(candidate)
+            if found is not None:
+                return found
+        where = f"archives {', '.join(self._archives)}" if self._archives else "the repository's files"
+        nor = f", nor is {' or '.join(alternatives)}" if alternatives else ""
+        raise SampleError(
+            f"video {name} of {self.repo_id} is not in {where}{nor} ({len(index)} videos found); "
+            f"the download is partial: fetch the missing archives again (extracted copies live in {cache_root()})"
+        )
 
 
 class HubFiles:
