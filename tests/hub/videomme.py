@@ -3,8 +3,14 @@
 Columns and types as the card's ``dataset_info`` (``benchmark_schemas.json`` key ``videomme``): all
 strings except ``options`` (a list of strings, "A. ..." as stored). The videos ship as
 ``videos_chunked_01.zip`` and ``videos_chunked_02.zip`` holding ``data/<videoID>.mp4`` (the layout
-lmms-eval reads); each is 8 frames of 32x32 whose grey level encodes the video. ``ANSWERS`` is
-what the scripted model says per ``question_id``. One video (``vid_missing``) is in no archive.
+lmms-eval reads); each is 32 frames of 32x32 at 1 frame per second (frame k shown from k s to
+k + 1 s) whose grey level encodes the video. ``ANSWERS`` is what the scripted model says per
+``question_id``. One video (``vid_missing``) is in no archive.
+
+Subtitles: ``subtitle.zip`` holding ``subtitle/<videoID>.srt`` (the layout lmms-eval reads), each
+line wrapped in ``<font color="white" size=".72c">`` as Video-MME's files are; ``vid_c`` has none.
+With 32 frames of a 32-frame video the official indices are 0..16, 16..30 (16 twice, 31 never), so
+the instants are 0, 1, .., 16, 16, .., 30 s; ``SUBTITLE_LINES`` is what the prompt must show.
 """
 
 from __future__ import annotations
@@ -28,6 +34,62 @@ ITEMS: dict[str, tuple[str, str, str, str, str, str, str]] = {
 }
 ANSWERS = {qid: item[6] for qid, item in ITEMS.items()}
 ARCHIVES = {"videos_chunked_01.zip": ["vid_a", "vid_b"], "videos_chunked_02.zip": ["vid_c"]}
+FRAMES, FPS = 32, 1
+
+
+def _font(text: str) -> str:
+    return f'<font color="white" size=".72c">{text}</font>'
+
+
+SUBTITLES: dict[str, str] = {
+    "vid_a": "\n".join(
+        [
+            "1",
+            "00:00:00,000 --> 00:00:02,000",  # instant 0 is not strictly inside; 1 s is
+            _font("Hi guys, welcome back."),
+            "",
+            "2",
+            "00:00:02,000 --> 00:00:02,500",  # 2 s is its start: not strictly inside
+            _font("Never at a frame instant."),
+            "",
+            "3",
+            "00:00:05,500 --> 00:00:06,500",  # 6 s: the first cue in file order wins
+            _font("First of two overlapping cues."),
+            "",
+            "4",
+            "00:00:05,800 --> 00:00:07,000",  # 7 s is its end: not strictly inside
+            _font("Second, never chosen."),
+            "",
+            "5",
+            "00:00:09,500 --> 00:00:10,500",  # blank text at 10 s: no line
+            " ",
+            "",
+            "6",
+            "00:00:15,500 --> 00:00:16,500",  # 16 s is sampled twice: the line twice
+            _font("Two lines"),
+            _font("on screen."),
+            "",
+            "7",
+            "00:00:29,900 --> 00:00:31,000",  # 30 s
+            _font("See you."),
+            "",
+        ]
+    ),
+    "vid_b": "\r\n".join(["1", "00:00:03,500 --> 00:00:04,500", _font("Time to cook."), "", ""]),
+    "vid_missing": "\n".join(["1", "00:00:00,000 --> 00:00:09,000", _font("Its video is missing."), ""]),
+}
+SUBTITLE_LINES: dict[str, list[str]] = {
+    "vid_a": [
+        "Hi guys, welcome back.",
+        "First of two overlapping cues.",
+        "Two lines on screen.",
+        "Two lines on screen.",
+        "See you.",
+    ],
+    "vid_b": ["Time to cook."],
+    "vid_c": [],
+}
+FRAME_INDICES = list(range(17)) + list(range(16, 31))
 
 
 def features() -> Any:
@@ -65,14 +127,18 @@ def video(name: str) -> bytes:
     import numpy as np
 
     level = 40 * (sorted({v for v in (i[0] for i in ITEMS.values())}).index(name) + 1)
-    return encode_video([np.full((32, 32, 3), level, np.uint8)] * 8)
+    return encode_video([np.full((32, 32, 3), level, np.uint8)] * FRAMES, fps=FPS)
 
 
 def build(mirror: Path) -> Path:
-    """Write the annotations and the video archives under ``mirror``; return the repository folder."""
+    """Write the annotations, the video archives and ``subtitle.zip`` under ``mirror``; return the
+    repository folder."""
     folder = write_hub_dataset(mirror, REPO_ID, {"videomme": {"test": rows()}}, {"videomme": features()})
     for archive, names in ARCHIVES.items():
         with zipfile.ZipFile(folder / archive, "w") as zf:
             for name in names:
                 zf.writestr(f"data/{name}.mp4", video(name))
+    with zipfile.ZipFile(folder / "subtitle.zip", "w") as zf:
+        for name, text in SUBTITLES.items():
+            zf.writestr(f"subtitle/{name}.srt", text.encode("utf-8"))
     return folder
