@@ -8,18 +8,27 @@ from pathlib import Path
 
 import pytest
 
-from hub import egolifeqa, videomme
+from hub import activitynetqa, egolifeqa, egoschema, nextqa, perceptiontest, videomme
 from hub.common import run_lmms_eval, sample_records
 
 # task -> (a results key that must be set, errors expected in its first 4 rows)
-VIDEO_TASKS = {"videomme": ("videomme_parse_rate,none", 0), "egolifeqa": ("egolifeqa_parse_rate,none", 1)}
+VIDEO_TASKS = {
+    "videomme": ("videomme_parse_rate,none", 0),
+    "videomme_w_subtitle": ("videomme_parse_rate,none", 0),
+    "egolifeqa": ("egolifeqa_parse_rate,none", 1),
+    "egoschema": ("egoschema_parse_rate,none", 0),
+    "nextqa_mc_test": ("nextqa_mc_parse_rate,none", 0),
+    "perceptiontest_val_mc": ("perceptiontest_parse_rate,none", 0),
+    "activitynetqa": ("n_samples", 0),  # judge-scored: no --judge here, only answered
+}
+BUILDERS = (videomme, egolifeqa, egoschema, nextqa, perceptiontest, activitynetqa)
 
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("mirror")
-    videomme.build(root)
-    egolifeqa.build(root)
+    for fixture in BUILDERS:
+        fixture.build(root)
     return root
 
 
