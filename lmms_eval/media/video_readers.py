@@ -3,8 +3,11 @@
 Each reader takes a path or encoded bytes and ``pick(total_frames, native_fps) -> indices`` and
 returns only the wanted frames (never all frames of a video), as (H, W, 3) uint8 RGB arrays.
 
-* PyAV (``av``, the default): decodes sequentially (frame-accurate, no seeking) with the codec's
-  own threads, converts only the wanted frames to RGB and stops at the last wanted one.
+* PyAV (``av``, the default): decodes with the codec's own threads, converts only the wanted
+  frames to RGB and stops at the last wanted one. Sequentially (frame-accurate) unless the wanted
+  frames lie more than ``SEEK_GAP_SECONDS`` apart in a constant-rate stream: then it seeks to the
+  keyframe before each such frame (``_av_seek_scan``), and falls back to the sequential read the
+  moment the presentation times do not run at the stated rate.
 * decord: random access through its frame index (``get_batch``).
 * torchcodec: exact-mode random access (``get_frames_at``). It imports torch, so it is used only
   when asked for by name, never as an automatic fallback.
@@ -116,6 +119,9 @@ def sequential_read(pick: Pick, total: int, native: float | None, count: Callabl
 
 # --------------------------------------------------------------------------- PyAV
 
+SEEK_GAP_SECONDS = 2.0
+"""Wanted frames further apart than this are reached by seeking (PyAV); nearer ones by decoding on."""
+
 
 def _av_header_frames(stream: Any) -> int:
     """The frame count the container states (0 when it has none)."""
@@ -162,6 +168,11 @@ def read_av(source: Source, pick: Pick) -> Decoded:
             return sum(1 for packet in c.demux(c.streams.video[0]) if packet.size)
 
     def scan(wanted: list[int]) -> tuple[dict[int, tuple[np.ndarray, float | None]], int, bool]:
+        if total > 0 and native and _sparse(wanted, native):
+            with container() as c:
+                found = _av_seek_scan(c, wanted, native)
+            if found is not None:
+                return found
         want, last = set(wanted), max(wanted)
         got: dict[int, tuple[np.ndarray, float | None]] = {}
         seen, t0 = 0, None
@@ -186,6 +197,64 @@ def read_av(source: Source, pick: Pick) -> Decoded:
     finally:
         for c in spare:
             c.close()
+
+
+def _sparse(wanted: list[int], native: float) -> bool:
+    """Whether some wanted frame lies more than ``SEEK_GAP_SECONDS`` after the one before it (or the start)."""
+    gap = SEEK_GAP_SECONDS * native
+    previous = 0
+    for index in sorted(set(wanted)):
+        if index - previous > gap:
+            return True
+        previous = index
+    return False
+
+
+def _av_seek_scan(
+    c: Any, wanted: list[int], native: float
+) -> tuple[dict[int, tuple[np.ndarray, float | None]], int, bool] | None:
+    """The wanted frames, seeking to the keyframe before each one that lies more than
+    ``SEEK_GAP_SECONDS`` past the last frame decoded. A frame's index is its presentation time from
+    the first frame's, times the rate; None (read sequentially instead) as soon as a decoded frame's
+    time is not a whole frame, or frames after one another are not consecutive: a variable-rate or
+    irregular stream, where only counting frames is exact."""
+    video = c.streams.video[0]
+    video.thread_type = "AUTO"
+    if _decoder_threads:
+        video.thread_count = _decoder_threads
+    base = video.time_base
+    frames = c.decode(video)
+    first = next(frames, None)
+    if first is None or first.pts is None or not base:
+        return None
+    origin = float(first.pts * base)
+    targets = sorted(set(wanted))
+    got: dict[int, tuple[np.ndarray, float | None]] = {}
+    gap = SEEK_GAP_SECONDS * native
+    frame, last, k, expect, sought = first, -1, 0, None, -1
+    while k < len(targets):
+        target = targets[k]
+        if target - last > gap and sought != target:  # far ahead: jump to the keyframe before it
+            sought = target
+            c.seek(int((origin + target / native) / base), stream=video, backward=True, any_frame=False)
+            frames, expect = c.decode(video), None
+            frame = next(frames, None)
+        elif frame is None or last >= 0:
+            frame = next(frames, None)
+        if frame is None:
+            return got, last + 1, True
+        if frame.pts is None:
+            return None
+        seconds = float(frame.pts * base) - origin
+        position = seconds * native
+        index = int(round(position))
+        if abs(position - index) > 0.25 or (expect is not None and index != expect) or index > target:
+            return None
+        expect, last = index + 1, index
+        if index == target:
+            got[index] = (frame.to_ndarray(format="rgb24"), seconds)
+            k += 1
+    return got, last + 1, False
 
 
 # --------------------------------------------------------------------------- decord

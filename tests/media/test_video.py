@@ -400,3 +400,81 @@ def test_segments_join_instants_of_several_files_on_one_timeline(tmp_path: Path)
         "The video lasts for 5.00 seconds, and 3 frames are uniformly sampled from it. These frames are located "
         "at 0.05s,2.55s,4.05s.Please answer the following questions related to this video."
     )
+
+
+def _gop_video(
+    path: Path, n: int, fps: int, codec: str, options: dict[str, str], pts_ms: list[int] | None = None
+) -> Path:
+    """Frames numbered as ``frame_image``; keyframes every ``g`` frames; optional own times (ms)."""
+    from fractions import Fraction
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width = stream.height = SIZE
+        stream.pix_fmt = "yuv420p"
+        stream.options = options
+        if pts_ms is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+        for k in range(n):
+            frame = av.VideoFrame.from_ndarray(frame_image(k), format="rgb24")
+            if pts_ms is not None:
+                frame.pts, frame.time_base = pts_ms[k], Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    "codec,options",
+    [("mpeg4", {"g": "24", "qscale": "2"}), ("libx264", {"g": "24", "bf": "2", "preset": "veryfast", "crf": "10"})],
+)
+def test_pyav_seeks_to_far_frames_and_returns_what_a_sequential_read_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, codec: str, options: dict[str, str]
+) -> None:
+    if codec not in av.codecs_available:
+        pytest.skip(f"this PyAV has no {codec}")
+    path = _gop_video(tmp_path / f"{codec}.mp4", n=400, fps=20, codec=codec, options=options)
+    picks = [0, 5, 150, 151, 263, 399]  # 150 is 7.2 s after 5: reached by seeking
+    used: list[bool] = []
+    seek_scan = video_readers._av_seek_scan
+
+    def spy(*args: object) -> object:
+        found = seek_scan(*args)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(video_readers, "_av_seek_scan", spy)
+    seeking = read_video(str(path), lambda total, native: picks, "av")
+    assert used == [True]
+    monkeypatch.setattr(video_readers, "SEEK_GAP_SECONDS", 1e9)  # never seek: decode every frame in order
+    sequential = read_video(str(path), lambda total, native: picks, "av")
+    assert used == [True]
+    assert numbers(seeking.frames) == numbers(sequential.frames) == picks
+    assert np.array_equal(seeking.frames, sequential.frames)  # the very same decoded pixels
+    assert seeking.timestamps == pytest.approx(sequential.timestamps)
+    assert sequential.timestamps == pytest.approx([k / 20 for k in picks])
+
+
+def test_pyav_reads_an_irregular_stream_by_counting_frames(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Times that are not whole frames at the stated rate: the seek is abandoned and the frames are
+    counted, as when no seek is tried."""
+    pts_ms = [k * 50 + (17 if k % 7 == 3 else 0) for k in range(300)]  # 20 fps with some frames late
+    path = _gop_video(tmp_path / "irregular.mkv", n=300, fps=20, codec="mpeg4", options={"g": "24"}, pts_ms=pts_ms)
+    found: list[object] = []
+    seek_scan = video_readers._av_seek_scan
+
+    def spy(*args: object) -> object:
+        found.append(seek_scan(*args))
+        return found[-1]
+
+    monkeypatch.setattr(video_readers, "_av_plausible", lambda frames, stream, native: True)
+    monkeypatch.setattr(video_readers, "_av_header_frames", lambda stream: 300)  # mkv states no count
+    monkeypatch.setattr(video_readers, "_av_seek_scan", spy)
+    picks = [0, 100, 101, 203, 299]
+    clip = read_video(str(path), lambda total, native: picks, "av")
+    assert found == [None]  # tried, given up
+    monkeypatch.setattr(video_readers, "SEEK_GAP_SECONDS", 1e9)
+    counted = read_video(str(path), lambda total, native: picks, "av")
+    assert len(found) == 1 and np.array_equal(clip.frames, counted.frames)
