@@ -15,8 +15,7 @@ as 30-second clips at 20 fps in EgoLife's layout. Only the clips holding one of 
 instants are real videos; every other clip is an EMPTY file, so reading any of them would fail the
 sample. A question at the end of day 7 is built through the task's own code (clip listing, frame
 choice, fetch) and decoded by the media layer. Figures: clips in the span vs clips opened, frames
-used vs frames decoded (PyAV decodes each opened clip sequentially up to its last wanted frame)
-vs frames in the span (counted by wrapping PyAV's decoder: the PyAV reader seeks to the keyframe
+used vs frames decoded vs frames in the span (counted by wrapping PyAV's decoder: the PyAV reader seeks to the keyframe
 before each frame further than 2 s from the last one, else decodes on), and the decode time
 against the estimated time to decode the whole span; once more with seeking turned off.
 

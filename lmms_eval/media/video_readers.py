@@ -139,7 +139,8 @@ def _av_plausible(frames: int, stream: Any, native: float | None) -> bool:
 
 
 def read_av(source: Source, pick: Pick) -> Decoded:
-    """PyAV: sequential decode, wanted frames only, stop after the last wanted one."""
+    """PyAV: wanted frames only, stop after the last wanted one; far-apart frames in a constant-rate
+    stream are reached by seeking (``_av_seek_scan``), the rest by decoding on."""
     import av
 
     def open_() -> Any:
