@@ -265,7 +265,8 @@ def _from_segments(segments: Sequence[tuple[str, Sequence[float]]], backend: str
     """The frames at each segment's instants (the frame on screen at each time, by that file's rate),
     joined in segment order; every file must give frames of one size. The joined video is the files
     end to end: a frame's timestamp is its time in its file plus the durations of the files before
-    it (what LLaVA-Video's time instruction then states)."""
+    it, and its index its index in its file plus their frame counts (what LLaVA-Video's time
+    instruction and Qwen2.5-VL's video metadata then state)."""
     if not segments or not all(times for _, times in segments):
         raise media_error(where, "video segments need at least one (path, times) pair with times")
     clips = []
@@ -279,14 +280,17 @@ def _from_segments(segments: Sequence[tuple[str, Sequence[float]]], backend: str
         clips.append(read_video(str(path), at_times, backend, where))
     if len({c.frames.shape[1:] for c in clips}) > 1:
         raise media_error(where, f"video segments differ in frame size: {sorted({c.frames.shape[1:] for c in clips})}")
-    first, before = clips[0], 0.0
+    first, before, frames_before = clips[0], 0.0, 0
     stamps: list[float] = []
+    indices: list[int] = []
     for clip, (_, times) in zip(clips, segments, strict=True):
         stamps.extend(before + float(t) for t in times)
+        indices.extend(frames_before + i for i in clip.indices)
         before += clip.duration or 0.0
+        frames_before += clip.total_frames
     return VideoClip(
         frames=np.concatenate([c.frames for c in clips]),
-        indices=[i for c in clips for i in c.indices],
+        indices=indices,
         timestamps=stamps,
         total_frames=sum(c.total_frames for c in clips),
         native_fps=first.native_fps,

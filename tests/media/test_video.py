@@ -395,6 +395,7 @@ def test_segments_join_instants_of_several_files_on_one_timeline(tmp_path: Path)
     clip = load_video(Video(segments=[(str(first), [0.05, 2.55]), (str(second), [1.05])]), FrameSampling())
     assert [frame_number(f) for f in clip.frames] == [0, 25, 10]
     assert clip.timestamps == pytest.approx([0.05, 2.55, 4.05])  # 1.05 s into b = 3 s of a + 1.05
+    assert clip.indices == [0, 25, 40] and clip.total_frames == 50  # frame 10 of b = 30 frames of a + 10
     assert clip.duration == pytest.approx(5.0)
     assert time_instruction(clip) == (
         "The video lasts for 5.00 seconds, and 3 frames are uniformly sampled from it. These frames are located "
