@@ -74,7 +74,10 @@ def records() -> list[dict[str, Any]]:
                 "choice_c": "A book",
                 "choice_d": "A pen",
                 "answer": answer,
-                "target_time": {"date": date, "time": "08000000"},
+                # as third-party cleaners report of the real file: some rows pack several times in a list
+                "target_time": {"date": date, "time": "08000000"}
+                if qid != "2"
+                else [{"date": date, "time": "08000000"}, {"date": date, "time": "08100000"}],
                 "keywords": SECRET,
                 "reason": SECRET,
             }

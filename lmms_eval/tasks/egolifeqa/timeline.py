@@ -10,9 +10,6 @@ clips' durations joined end to end, gaps between recordings skipped), optionally
 window (the question's day, or the last ``hours``), and maps each to ``(clip, offset in the
 clip)``; the part of a clip after the question is cut off first, so no offset reaches it. The
 selection needs the clip names only: decoding then reads just those clips at those offsets.
-
-This module is the first piece of the EgoLifeQA task (issue 12); the task that uses it is not
-wired yet.
 """
 
 from __future__ import annotations
