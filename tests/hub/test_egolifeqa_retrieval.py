@@ -146,6 +146,25 @@ def test_the_captioner_captions_each_clip_once_and_resumes(rag: Any, tmp_path: P
     assert len(done_clips(out)) == 6
 
 
+def test_the_captioner_command_line(rag: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m lmms_eval.tasks.egolifeqa.captions``: a registered model by name, a failing clip
+    reported (exit 1) while the others are written; a run that finds nothing to do exits 0."""
+    from lmms_eval.tasks.egolifeqa.captions import main
+
+    out = tmp_path / "cli.jsonl"
+    failing = egolifeqa.clip_name(1, "10003000")
+    args = ["--model", "scripted_model:ScriptedModel", "--out", str(out), "--limit", "3", "--batch_size", "2"]
+    model_args = ["--model_args", f"mode=constant,constant=a kitchen,fail_on={failing}"]
+    assert main([*args, *model_args]) == 1
+    assert f"not captioned: {failing}: RuntimeError: scripted failure" in capsys.readouterr().err
+    assert rag.read_captions(out) == {
+        "DAY1_A1_JAKE_10000000.mp4": "a kitchen",
+        "DAY1_A1_JAKE_14000000.mp4": "a kitchen",
+    }
+    assert main([*args, "--model_args", "mode=constant,constant=stairs"]) == 0
+    assert rag.read_captions(out)["DAY1_A1_JAKE_10003000.mp4"] == "stairs"
+
+
 def test_missing_captions_are_one_line_with_the_fix(rag: Any, tmp_path: Path) -> None:
     from lmms_eval.api.errors import SampleError
 

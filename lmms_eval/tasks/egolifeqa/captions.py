@@ -23,7 +23,7 @@ from typing import Any
 
 from lmms_eval.api.generation import GenerationParams
 from lmms_eval.api.messages import Message, Text, Video
-from lmms_eval.api.request import Request
+from lmms_eval.api.request import Request, Response
 from lmms_eval.tasks.egolifeqa.timeline import CLIP_SECONDS, Clip
 
 PROMPT = (
@@ -51,6 +51,20 @@ def caption_request(clip: Clip, path: str, frames: int, prompt: str, params: Gen
     return Request("egolifeqa_captions", clip.name, [Message("user", [video, Text(prompt)])], params)
 
 
+def _generate(model: Any, requests: list[Request]) -> list[Response]:
+    """The batch's replies; when the batch raises, each request alone (a failure is its own error)."""
+    try:
+        return list(model.generate(requests))
+    except Exception:  # noqa: BLE001 - one bad clip must not lose its neighbours
+        out = []
+        for request in requests:
+            try:
+                out.extend(model.generate([request]))
+            except Exception as exc:  # noqa: BLE001
+                out.append(Response.failed(f"{type(exc).__name__}: {exc}"))
+        return out
+
+
 def caption_clips(
     model: Any,
     clips: Sequence[Clip],
@@ -71,7 +85,7 @@ def caption_clips(
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         requests = [caption_request(clip, fetch(clip.name), frames, prompt, params) for clip in batch]
-        responses = model.generate(requests)
+        responses = _generate(model, requests)
         with out.open("a", encoding="utf-8") as fh:
             for clip, response in zip(batch, responses, strict=True):
                 if response.error is not None or not response.text.strip():
