@@ -31,7 +31,7 @@ SECRET = "SECRET-EVIDENCE"  # put in every leaking field: must never reach a pro
 QUESTIONS: dict[str, tuple[str, str, str, str, str]] = {
     "1": ("DAY1", "10004010", "EntityLog", "A", "A"),  # after clip 0 and 10.5 s of clip 1
     "2": ("DAY2", "09002000", "EventRecall", "B", "Based on the video, C"),  # inside clip 3
-    "3": ("DAY3", "08000500", "HabitInsight", "C", "C"),  # 0.25 s into clip 6: everything before it
+    "3": ("DAY3", "08000500", "HabitInsight", "C", "C"),  # 5 s into clip 6: everything before it
     "4": ("DAY1", "09000000", "TaskMaster", "D", "D"),  # before any recording: that sample's error
 }
 ANSWERS = {qid: spec[4] for qid, spec in QUESTIONS.items()}

@@ -93,7 +93,7 @@ def test_frames_mode_never_reads_past_the_question(mirror: Path, tmp_path: Path,
         for v in TableModel.requests[q].videos()
         for p, _ in v.segments
     }
-    assert set(fetched) == shown and egolifeqa.clip_name(3, "08000000") in shown  # 0.25 s of it, for question 3
+    assert set(fetched) == shown and egolifeqa.clip_name(3, "08000000") in shown  # 5 s of it, for question 3
     logged = records(run_dir, "egolifeqa")["1"]["prompt"][0]["content"][0]
     assert logged["type"] == "video" and logged["segments"][0]["times"]  # the instants shown are in the record
 
@@ -103,3 +103,12 @@ def test_the_day_window(mirror: Path, tmp_path: Path, fetched: list[str]) -> Non
     [video] = TableModel.requests["2"].videos()  # DAY2 09:00:20: only day 2's first clip
     assert [Path(p).name for p, _ in video.segments] == ["DAY2_A1_JAKE_09000000.mp4"]
     assert all(t < 20 for t in video.segments[0][1])
+
+
+def test_one_frame_a_second_over_the_last_hour(mirror: Path, tmp_path: Path, fetched: list[str]) -> None:
+    run_evaluator(tmp_path, ["egolifeqa"], TableModel(), max_error_rate=1.0, prompt_variant="last_hour")
+    [video] = TableModel.requests["2"].videos()  # DAY2 09:00:20: the 20 s of day 2's first clip
+    assert [Path(p).name for p, _ in video.segments] == ["DAY2_A1_JAKE_09000000.mp4"]
+    assert video.segments[0][1] == pytest.approx([k + 0.5 for k in range(20)])
+    [short] = TableModel.requests["3"].videos()  # DAY3 08:00:05: 5 s of clip 6 within the hour
+    assert short.segments[0][1] == pytest.approx([0.5, 1.5, 2.5, 3.5, 4.5])

@@ -68,3 +68,17 @@ def test_windows() -> None:
     with pytest.raises(ValueError, match="window 'month'"):
         window_start(QUERY, "month")
     assert frame_times(clips, Moment.of("DAY1", "10000000"), 4) == []  # nothing recorded before
+
+
+def test_a_rate_within_a_cap() -> None:
+    """``fps``: one frame per 1/fps s of recorded time before the question, at most ``n``."""
+    clips = parse_clips(["A1_JAKE/DAY1/DAY1_A1_JAKE_10000000.mp4", "A1_JAKE/DAY1/DAY1_A1_JAKE_11000000.mp4"])
+    query = Moment(1, 11 * 3600 + 10)  # 30 s of clip 0 and 10 s of clip 1 before it: 40 s in all
+    at_one = frame_times(clips, query, 64, fps=1)
+    assert len(at_one) == 40 and [round(t, 3) for _, t in at_one[:2]] == [0.5, 1.5]
+    assert at_one[-1][0].name.endswith("11000000.mp4") and at_one[-1][1] == pytest.approx(9.5)
+    assert len(frame_times(clips, query, 16, fps=1)) == 16  # capped: 16 spread over the 40 s
+    assert len(frame_times(clips, query, 64, fps=0.1)) == 4
+    assert len(frame_times(clips, query, 64, window="1h", fps=1)) == 30  # the hour starts 10 s into clip 0
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        frame_times(clips, query, 8, fps=0)

@@ -105,16 +105,23 @@ def window_start(query: Moment, window: str | None) -> Moment | None:
     return Moment(query.day, max(0.0, query.seconds - 3600 * float(found.group(1))))
 
 
-def frame_times(clips: Sequence[Clip], query: Moment, n: int, window: str | None = None) -> list[tuple[Clip, float]]:
-    """``n`` frames (fewer when there is less recorded time than that many distinct points) spread
-    evenly over the recorded time before ``query`` within ``window``: the centre of each of ``n``
-    equal parts of that time, as ``(clip, offset in seconds)``, in time order."""
+def frame_times(
+    clips: Sequence[Clip], query: Moment, n: int, window: str | None = None, fps: float | None = None
+) -> list[tuple[Clip, float]]:
+    """``n`` frames spread evenly over the recorded time before ``query`` within ``window``: the
+    centre of each of ``n`` equal parts of that time, as ``(clip, offset in seconds)``, in time
+    order. With ``fps``, one frame per ``1 / fps`` seconds of recorded time, at most ``n`` (more
+    time than that: ``n`` spread evenly, as LLaVA-Video caps its 1 fps sampling)."""
     if n < 1:
         raise ValueError(f"frames must be >= 1, got {n}")
+    if fps is not None and fps <= 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
     parts = usable(clips, query, window_start(query, window))
     total = sum(end - begin for _, begin, end in parts)
     if total <= 0:
         return []
+    if fps is not None:
+        n = min(n, max(1, int(total * fps)))
     out: list[tuple[Clip, float]] = []
     step = total / n
     targets = [step * (i + 0.5) for i in range(n)]

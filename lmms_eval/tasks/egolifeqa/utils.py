@@ -144,7 +144,10 @@ def doc_to_video(doc: Mapping[str, Any], lmms_eval_specific_kwargs: Mapping[str,
             raise SampleError(f"EgoLifeQA {doc.get('ID')!r}: no captioned clip of {person} before its query_time")
         pieces = retrieval_segments(found, clips, query, int(kwargs.get("frames_per_clip", 8)))
         return [Video(segments=[(FILES.fetch(name), times) for name, times in pieces])]
-    chosen = frame_times(clips, query, int(kwargs.get("frames", 32)), kwargs.get("window"))
+    fps = kwargs.get("fps")
+    chosen = frame_times(
+        clips, query, int(kwargs.get("frames", 32)), kwargs.get("window"), None if fps is None else float(fps)
+    )
     if not chosen:
         raise SampleError(f"EgoLifeQA {doc.get('ID')!r}: no video of {person} before its query_time")
     segments: list[tuple[str, list[float]]] = []
