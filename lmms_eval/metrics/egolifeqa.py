@@ -10,18 +10,10 @@ whose query raised from the denominator; here an unparsed reply is simply wrong 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lmms_eval.api.metric import register_metric
-
-_OPTION = re.compile(r"\b([A-D])\b")
-
-
-def extract_option(response: Any) -> str | None:
-    """The first standalone capital A-D, or None."""
-    found = _OPTION.search("" if response is None else str(response))
-    return found.group(1) if found else None
+from lmms_eval.metrics.extract import first_standalone_letter as extract_option
 
 
 @register_metric("egolifeqa_acc")

@@ -63,6 +63,18 @@ def last_boxed(text: str) -> str | None:
 
 # ---- yes / no ------------------------------------------------------------------------------
 
+_FIRST_STANDALONE_ABCD = re.compile(r"\b([A-D])\b")
+
+
+def first_standalone_letter(text: Any) -> str | None:
+    """The first capital A-D standing as a word of its own (regex ``\\b([A-D])\\b``), or None.
+
+    The rule of EgoRAG's ``extract_single_option_answer`` and of lmms-eval's PerceptionTest: "B.",
+    "(C)" and "C:" count, the B of "Based" does not, the article "A" of "A person ..." does."""
+    found = _FIRST_STANDALONE_ABCD.search("" if text is None else str(text))
+    return found.group(1) if found else None
+
+
 _YES_NO_START = re.compile(r"(yes|no)\b")
 _YES_NO_ANY = re.compile(r"\b(yes|no)\b")
 

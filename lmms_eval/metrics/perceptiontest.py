@@ -28,20 +28,12 @@ text counts); unparsed is wrong there too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmms_eval.api.metric import register_metric
 from lmms_eval.metrics.extract import extract_choice
-
-_LETTER = re.compile(r"\b([A-D])\b")
-
-
-def extract_perceptiontest_letter(response: Any) -> str | None:
-    """The letter the lmms-eval rule reads from a response (A-D), or None when it finds none."""
-    found = _LETTER.search(("" if response is None else str(response)).strip())
-    return found.group(1) if found else None
+from lmms_eval.metrics.extract import first_standalone_letter as extract_perceptiontest_letter
 
 
 def _options(doc: Mapping[str, Any] | None, choices: Sequence[Any] | None) -> list[str] | None:
