@@ -168,10 +168,14 @@ def option_letters(count: int) -> list[str]:
 # ---------------------------------------------------------------- multiple choice
 
 
-def parse_multi_choice(response: str, options: Sequence[str]) -> str | None:
-    """Multiple-choice steps 1-6 (see the module docstring): the letter, or None (no random pick)."""
+def parse_multi_choice(response: str, options: Sequence[str], loose: bool = False) -> str | None:
+    """Multiple-choice steps 1-6 (see the module docstring): the letter, or None (no random pick).
+
+    ``loose``: the variant lmms-eval's video tasks (NExT-QA) use: step 3 finds a letter followed by
+    a space with no space needed before it, then, if none, a letter followed by a dot (the last
+    occurrence is still looked up as `` X ``)."""
     letters = option_letters(len(options))
-    text = str(response)
+    text = "" if response is None else str(response)
     for mark in _EDGE_MARKS:
         text = text.strip(mark)
     padded = f" {text} "
@@ -181,7 +185,10 @@ def parse_multi_choice(response: str, options: Sequence[str]) -> str | None:
     haystack = padded
     if not found:
         markers = {letter: f" {letter} " for letter in letters}
-        found = [letter for letter in letters if markers[letter] in padded]
+        for probe in ("{} ", "{}.") if loose else (" {} ",):
+            found = [letter for letter in letters if probe.format(letter) in padded]
+            if found:
+                break
     if not found and len(padded.split()) > 5:
         haystack = padded.lower()
         markers = {letter: option.lower() for letter, option in zip(letters, options)}

@@ -45,6 +45,7 @@ from typing import Any
 from lmms_eval.api.errors import SampleError
 from lmms_eval.api.metric import register_metric
 from lmms_eval.metrics.extract import extract_choice
+from lmms_eval.metrics.mmmu import parse_multi_choice
 
 LETTERS = "ABCDE"
 OPTION_COLUMNS: tuple[str, ...] = ("a0", "a1", "a2", "a3", "a4")
@@ -62,7 +63,6 @@ TYPE_NAMES: dict[str, str] = {
 GROUP_NAMES: dict[str, str] = {"C": "causal", "T": "temporal", "D": "descriptive"}
 """The three groups: the first letter of a type (``Acc_C``, ``Acc_T``, ``Acc_D`` in ``eval_mc.py``)."""
 
-_EDGE_MARKS = (",", ".", "!", "?", ";", ":", "'")
 
 
 def official_type(raw: Any) -> str:
@@ -92,29 +92,9 @@ def gold_letter(reference: Any) -> str:
 
 
 def parse_nextqa_letter(response: Any, options: Sequence[str]) -> str | None:
-    """Steps 1-7 of the module docstring: the option letter, or None where lmms-eval would guess."""
-    letters = LETTERS[: len(options)]
-    text = "" if response is None else str(response)
-    for mark in _EDGE_MARKS:
-        text = text.strip(mark)
-    padded = f" {text} "
-
-    haystack = padded
-    found = [letter for letter in letters if f"({letter})" in padded]
-    markers = {letter: f"({letter})" for letter in letters}
-    if not found:
-        markers = {letter: f" {letter} " for letter in letters}
-        found = [letter for letter in letters if f"{letter} " in padded]
-        if not found:
-            found = [letter for letter in letters if f"{letter}." in padded]
-    if not found and len(padded.split()) > 5:
-        haystack = padded.lower()
-        markers = {letter: option.lower() for letter, option in zip(letters, options)}
-        found = [letter for letter in letters if markers[letter] in haystack]
-    if not found:
-        return None
-    positions = [haystack.rfind(markers[letter]) for letter in found]
-    return found[positions.index(max(positions))]
+    """Steps 1-7 of the module docstring: the option letter, or None where lmms-eval would guess
+    (MMMU's parser in its loose form, :func:`lmms_eval.metrics.mmmu.parse_multi_choice`)."""
+    return parse_multi_choice(response, options, loose=True)
 
 
 def _options(doc: Mapping[str, Any] | None, choices: Sequence[Any] | None) -> list[str]:
