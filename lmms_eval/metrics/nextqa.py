@@ -64,7 +64,6 @@ GROUP_NAMES: dict[str, str] = {"C": "causal", "T": "temporal", "D": "descriptive
 """The three groups: the first letter of a type (``Acc_C``, ``Acc_T``, ``Acc_D`` in ``eval_mc.py``)."""
 
 
-
 def official_type(raw: Any) -> str:
     """The official type of a row's ``type``: ``TP`` counts as ``TN``, the others as they are."""
     code = str(raw).strip()
