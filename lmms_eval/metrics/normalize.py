@@ -2,9 +2,14 @@
 
 * :func:`normalize_squad` - SQuAD v1.1/v2.0 ``normalize_answer``: lower-case, drop ASCII
   punctuation, drop the articles a/an/the, collapse whitespace.
-* :func:`normalize_vqa` - the VQA / EvalAI answer processing: punctuation rules, number
-  words to digits (``"two"`` -> ``"2"``), articles dropped, contractions restored
-  (``"dont"`` -> ``"don't"``). Two punctuation variants exist; see :func:`vqa_punctuation`.
+* :func:`normalize_vqa` - VQAv2's ``vqaEval.py`` answer processing (GT-Vision-Lab/VQA):
+  newlines/tabs to spaces, strip, :func:`vqa_process_punctuation`, then
+  :func:`vqa_process_digit_article` (lower-case, number words to digits, articles dropped,
+  apostrophe-less contractions restored).
+* :func:`normalize_textvqa` - MMF's ``EvalAIAnswerProcessor`` (TextVQA): lower-case, every
+  ``,`` and ``?`` deleted and ``'s`` split off first, then the same two steps.
+
+The two VQA-family rules and where each is applied are written out in ``lmms_eval/metrics/vqa.py``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ def normalize_squad(text: str) -> str:
     return " ".join(text.split())
 
 
-# ---- VQA / EvalAI --------------------------------------------------------------------------
+# ---- VQA (vqaEval.py) and TextVQA (MMF EvalAIAnswerProcessor) ------------------------------
 
 # Number words the VQA script maps to digits (only these: zero to ten, and "none").
 VQA_NUMBER_WORDS = {
@@ -166,75 +171,67 @@ VQA_CONTRACTIONS = {
     "youve": "you've",
 }
 
-# The 21 punctuation marks the VQA script treats (note: not "." , "'" or ":").
-VQA_PUNCT = ';/[]"{}()=+\\_-><@`,?!'
-_CLS = re.escape(VQA_PUNCT)
-_LEADING_PUNCT = re.compile(rf"\A[ {_CLS}]+(?=[a-zA-Z0-9 ])")
-_TRAILING_PUNCT = re.compile(rf"(?<=[a-zA-Z0-9 ])[ {_CLS}]+\Z")
-_DIGIT_COMMAS = re.compile(r"(?<=\d),+(?=\d)")
-_PUNCT_BESIDE_PUNCT_OR_SPACE = re.compile(rf"(?<=[ {_CLS}])[{_CLS}]|[{_CLS}](?=[ {_CLS}])")
-_SPACE_RUNS = re.compile(r" +")
-_PUNCT_BETWEEN_LETTERS = re.compile(rf"(?<=[a-zA-Z])[{_CLS}](?=[a-zA-Z])")
-_DIGIT_COMMA_DIGIT = re.compile(r"\d,\d")
-# The script's period pattern removes a "." not followed by a digit; it passes re.UNICODE
-# where ``sub`` expects ``count``, so at most 32 periods go. Kept for identical output.
-_PERIOD = re.compile(r"\.(?!\d)")
+# The 21 punctuation marks both scripts treat, in their order (not ".", "'" or ":").
+VQA_PUNCT: tuple[str, ...] = tuple(';/[]"{}()=+\\_-><@`,?!')
+# vqaEval.py is Python 2 code whose patterns have no UNICODE flag, so its ``\d`` is [0-9];
+# MMF runs on Python 3, where ``\d`` is any Unicode digit.
+_VQA_COMMA = re.compile(r"[0-9],[0-9]")  # commaStrip "(\d)(\,)(\d)"
+_MMF_COMMA = re.compile(r"(?<=\d),+(?=\d)")  # COMMA_STRIP
+# periodStrip "(?!<=\d)(\.)(?!\d)": its "(?!<=\d)" is a lookahead for the text "<=digit", which
+# can never start at a ".", so the pattern is "a period not followed by a digit".
+_VQA_PERIOD = re.compile(r"\.(?![0-9])")
+_MMF_PERIOD = re.compile(r"\.(?!\d)")
+# Both scripts call ``sub("", text, re.UNICODE)``: re.UNICODE (32) lands in ``count``, so at most
+# 32 periods are removed. Kept for identical output.
 _PERIOD_COUNT = 32
 
 
-def _punctuation_evalai(text: str) -> str:
-    """EvalAI (VQA challenge server) rule: strip edge punctuation, drop digit-group commas,
-    punctuation next to a space or another mark becomes a space, punctuation between two
-    letters becomes a space, then periods not followed by a digit go."""
-    text = _LEADING_PUNCT.sub("", text)
-    text = _TRAILING_PUNCT.sub("", text)
-    text = _DIGIT_COMMAS.sub("", text)
-    text = _PUNCT_BESIDE_PUNCT_OR_SPACE.sub(" ", text)
-    text = _SPACE_RUNS.sub(" ", text)
-    text = _PUNCT_BETWEEN_LETTERS.sub(" ", text)
-    return _PERIOD.sub("", text, count=_PERIOD_COUNT)
-
-
-def _punctuation_vqa_v1(text: str) -> str:
-    """Original VQA API rule: each mark is deleted if it touches a space anywhere in the
-    answer (or the answer has a digit,digit comma), otherwise replaced by a space; then
-    periods not followed by a digit go."""
+def _process_punctuation(text: str, comma: re.Pattern[str], period: re.Pattern[str]) -> str:
+    """processPunctuation: the decision for each mark reads the INPUT text; the edits pile up."""
     out = text
-    has_digit_comma = _DIGIT_COMMA_DIGIT.search(text) is not None
+    has_digit_comma = comma.search(text) is not None
     for mark in VQA_PUNCT:
-        if has_digit_comma or mark + " " in text or " " + mark in text:
+        if mark + " " in text or " " + mark in text or has_digit_comma:
             out = out.replace(mark, "")
         else:
             out = out.replace(mark, " ")
-    return _PERIOD.sub("", out, count=_PERIOD_COUNT)
+    return period.sub("", out, count=_PERIOD_COUNT)
 
 
-_PUNCTUATION_RULES = {"evalai": _punctuation_evalai, "vqa_v1": _punctuation_vqa_v1}
+def vqa_process_punctuation(text: str) -> str:
+    """vqaEval's ``processPunctuation``: each of the 21 marks is deleted everywhere if it touches a
+    space somewhere in the text (``"x "`` or ``" x"``) or the text has a digit,digit comma, else
+    every occurrence becomes a space; then each period not followed by a digit goes (first 32)."""
+    return _process_punctuation(text, _VQA_COMMA, _VQA_PERIOD)
 
 
-def vqa_punctuation(text: str, variant: str = "evalai") -> str:
-    """The VQA punctuation step. ``evalai``: the EvalAI challenge server's script (default);
-    ``vqa_v1``: the original VQA API script (GT-Vision-Lab). They differ only on rare inputs."""
-    try:
-        rule = _PUNCTUATION_RULES[variant]
-    except KeyError:
-        choices = sorted(_PUNCTUATION_RULES)
-        raise ValueError(f"unknown VQA punctuation variant {variant!r}; use one of {choices}") from None
-    return rule(text)
-
-
-def vqa_digits_articles(text: str) -> str:
-    """The VQA word step: lower-case, number words to digits, drop articles, fix contractions."""
+def vqa_process_digit_article(text: str) -> str:
+    """``processDigitArticle``: lower-case, split on whitespace, number words to digits, articles
+    dropped, then contractions restored word by word (lower-case keys only, so the table's
+    "Im"/"Ive"/"Id've"/"I'dve" never apply), joined by single spaces."""
     words = []
     for word in text.lower().split():
         word = VQA_NUMBER_WORDS.get(word, word)
         if word not in VQA_ARTICLES:
-            words.append(VQA_CONTRACTIONS.get(word, word))
-    return " ".join(words)
+            words.append(word)
+    return " ".join(VQA_CONTRACTIONS.get(word, word) for word in words)
 
 
-def normalize_vqa(text: str, variant: str = "evalai") -> str:
-    """Full VQA answer processing of a prediction: newlines/tabs to spaces, strip,
-    punctuation step, then the word step (digits, articles, contractions)."""
-    text = str(text).replace("\n", " ").replace("\t", " ").strip()
-    return vqa_digits_articles(vqa_punctuation(text, variant))
+def vqa_clean(text: str) -> str:
+    """vqaEval's first step on every answer: newlines and tabs to spaces, then strip."""
+    return str(text).replace("\n", " ").replace("\t", " ").strip()
+
+
+def normalize_vqa(text: str) -> str:
+    """vqaEval's whole processing of one answer: :func:`vqa_clean`, punctuation, digits/articles.
+    (The script applies it only when the human answers disagree; see ``metrics/vqa.py``.)"""
+    return vqa_process_digit_article(vqa_process_punctuation(vqa_clean(text)))
+
+
+def normalize_textvqa(text: str) -> str:
+    """MMF ``EvalAIAnswerProcessor.__call__`` (TextVQA), in order: lower-case; delete every ``,``
+    and ``?``; ``'s`` -> `` 's``; strip; newlines/tabs to spaces; strip; the punctuation step
+    (commas are already gone, so its digit-comma test never fires); digits/articles."""
+    text = str(text).lower().replace(",", "").replace("?", "").replace("'s", " 's").strip()
+    text = text.replace("\n", " ").replace("\t", " ").strip()
+    return vqa_process_digit_article(_process_punctuation(text, _MMF_COMMA, _MMF_PERIOD))

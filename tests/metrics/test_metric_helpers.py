@@ -1,4 +1,5 @@
-"""Normalisers, MME helpers, math-verify off the main thread, and a cheap package import."""
+"""The SQuAD normaliser (the VQA ones: test_vqa_rules.py), MME helpers, math-verify off the main
+thread, and a cheap package import."""
 
 from __future__ import annotations
 
@@ -10,49 +11,7 @@ import pytest
 
 from lmms_eval.api.registry import METRICS
 from lmms_eval.metrics.mme import MME_COGNITION, MME_PERCEPTION, mme_category_scores, mme_total
-from lmms_eval.metrics.normalize import normalize_squad, normalize_vqa, vqa_punctuation
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Two dogs", "2 dogs"),
-        ("none", "0"),
-        ("ten", "10"),
-        ("eleven", "eleven"),  # only zero..ten are mapped
-        ("dont", "don't"),
-        ("Im", "im"),  # the script's capitalised entries never apply
-        ("the dog", "dog"),
-        ("an apple", "apple"),
-        ("Yes.", "yes"),
-        ("3.5", "3.5"),
-        ("1,000", "1000"),
-        ("black/white", "black white"),
-        ("hello, world", "hello world"),
-        ("(yes)", "yes"),  # marks at either end go
-        ('"yes"', "yes"),
-        ("5+3", "5+3"),  # a mark between digits with no space beside it stays (EvalAI)
-        ("x(y)z", "x y z"),  # marks between letters become spaces
-        ("yes!!", "yes"),
-        ("  Hello\tWorld\n", "hello world"),
-        ("", ""),
-    ],
-)
-def test_normalize_vqa_evalai(text: str, expected: str) -> None:
-    assert normalize_vqa(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("3-4", "3 4"), ("(yes)", " yes "), ("yes, no", "yes no"), ("1,000 apples!", "1000 apples")],
-)
-def test_vqa_v1_punctuation(text: str, expected: str) -> None:
-    assert vqa_punctuation(text, "vqa_v1") == expected
-
-
-def test_unknown_vqa_variant() -> None:
-    with pytest.raises(ValueError, match="evalai"):
-        vqa_punctuation("x", "nope")
+from lmms_eval.metrics.normalize import normalize_squad
 
 
 @pytest.mark.parametrize(
