@@ -43,20 +43,10 @@ from typing import Any
 from lmms_eval.api.errors import SampleError
 from lmms_eval.api.metric import register_metric
 from lmms_eval.metrics.extract import LETTERS, extract_choice
+from lmms_eval.metrics.normalize import VQA_NUMBER_WORDS
 
-NUMBER_WORDS: dict[str, str] = {
-    "zero": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-}
+NUMBER_WORDS: dict[str, str] = {word: digit for word, digit in VQA_NUMBER_WORDS.items() if word != "none"}
+"""zero .. ten -> "0" .. "10" (the same words as the VQA script's table, without "none")."""
 _OPTION = re.compile(r"\b([A-Z])\.\s+([^\n]*)")
 _NOT_WORD = re.compile(r"[^\w\s]")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
