@@ -1,4 +1,5 @@
-"""``lmms-eval``: evaluate (default), ``tasks``, ``models``, ``score``, ``validate``.
+"""``lmms-eval``: evaluate (default), ``tasks``, ``models``, ``score``, ``validate``, ``compare``,
+``export``, ``report``.
 
 Flags follow lm-eval / lmms-eval habits. Errors print as one line (exit 2 for usage errors);
 ``--verbosity DEBUG`` shows tracebacks.
@@ -15,7 +16,7 @@ from typing import Any, NoReturn
 
 from lmms_eval.api.errors import LmmsEvalError, UsageError, did_you_mean
 
-SUBCOMMANDS = ("tasks", "models", "metrics", "filters", "score", "validate")
+SUBCOMMANDS = ("tasks", "models", "metrics", "filters", "score", "validate", "compare", "export", "report")
 PROG = "lmms-eval"
 
 
@@ -325,6 +326,18 @@ def cmd_validate(argv: Sequence[str]) -> int:
     return 2 if failed else 0
 
 
+def _lazy(module: str, name: str) -> Callable[[Sequence[str]], int]:
+    """A subcommand that lives in its own module, imported only when it runs."""
+
+    def run(argv: Sequence[str]) -> int:
+        import importlib
+
+        handler: Callable[[Sequence[str]], int] = getattr(importlib.import_module(module), name)
+        return handler(argv)
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "tasks": cmd_tasks,
     "models": cmd_models,
@@ -332,6 +345,9 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "filters": cmd_filters,
     "score": cmd_score,
     "validate": cmd_validate,
+    "compare": _lazy("lmms_eval.cli.compare", "cmd_compare"),
+    "export": _lazy("lmms_eval.cli.export", "cmd_export"),
+    "report": _lazy("lmms_eval.cli.report", "cmd_report"),
 }
 
 
