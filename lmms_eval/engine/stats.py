@@ -196,3 +196,119 @@ def paired_comparison(
         out["p_value"] = (1 + hits) / (1 + iters)
         out["p_method"] = "monte-carlo sign-flip"
     return out
+
+
+# McNemar's test is computed exactly (binomial) up to this many discordant pairs, else by the
+# chi-square approximation with continuity correction (the two agree closely by then).
+MCNEMAR_EXACT_MAX = 1000
+
+
+def mcnemar_test(b: int, c: int) -> dict[str, Any]:
+    """McNemar's test of paired 0/1 outcomes from the discordant counts.
+
+    ``b`` = pairs right in the first run only, ``c`` = right in the second only. Under "no
+    difference" each discordant pair is a fair coin, so the exact two-sided p-value is
+    ``min(1, 2 * P(X <= min(b, c)))`` with ``X ~ Binomial(b + c, 1/2)`` (what
+    ``scipy.stats.binomtest(b, b + c).pvalue`` gives). Past :data:`MCNEMAR_EXACT_MAX`
+    discordant pairs: ``chi2 = (|b - c| - 1)^2 / (b + c)`` on one degree of freedom.
+    Returns ``p_value``, ``p_method`` and, for the approximation, ``statistic``.
+    """
+    n = b + c
+    if n == 0:
+        return {"p_value": 1.0, "p_method": "mcnemar exact", "b": b, "c": c}
+    if n <= MCNEMAR_EXACT_MAX:
+        k = min(b, c)
+        log_half = n * math.log(0.5)
+        terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + log_half for i in range(k + 1)]
+        top = max(terms)
+        tail = math.exp(top) * math.fsum(math.exp(t - top) for t in terms)
+        return {"p_value": min(1.0, 2.0 * tail), "p_method": "mcnemar exact", "b": b, "c": c}
+    statistic = (abs(b - c) - 1.0) ** 2 / n
+    return {
+        "p_value": math.erfc(math.sqrt(statistic / 2.0)),
+        "p_method": "mcnemar chi2",
+        "statistic": statistic,
+        "b": b,
+        "c": c,
+    }
+
+
+def paired_bootstrap(
+    a: Sequence[Any],
+    b: Sequence[Any],
+    aggregate: Callable[[Sequence[Any]], float],
+    iters: int = 1000,
+    seed: int | str = 0,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Paired bootstrap of ``aggregate(b) - aggregate(a)`` over aligned samples.
+
+    ``a[i]`` and ``b[i]`` are the per-sample values (numbers, or a corpus metric's pieces such
+    as ``{"errors": 3, "words": 17}``) of the same sample in two runs. Each replicate draws
+    sample indices with replacement, the same indices for both runs, and aggregates each run
+    over them, so corpus metrics (WER: summed errors over summed words) are recomputed, never
+    averaged per sample. Returns ``n``, ``value_a``, ``value_b``, ``diff`` (on all samples),
+    ``bootstrap_stderr``, the percentile interval ``ci_low``/``ci_high`` at ``confidence``, and
+    a two-sided ``p_value`` = ``min(1, 2 * min(share of replicates <= 0, share >= 0))`` (ties
+    up to rounding count on both sides) with
+    the ``(1 + hits) / (1 + iters)`` correction (small exactly when the interval excludes 0).
+    Replicates where either aggregate is NaN are left out. Deterministic for a given ``seed``.
+    """
+    import numpy as np
+
+    if len(a) != len(b):
+        raise ValueError("paired_bootstrap needs aligned samples: a and b differ in length")
+    n = len(a)
+    value_a = aggregate(list(a)) if n else math.nan
+    value_b = aggregate(list(b)) if n else math.nan
+    out: dict[str, Any] = {
+        "n": n,
+        "value_a": value_a,
+        "value_b": value_b,
+        "diff": value_b - value_a,
+        "p_method": "paired bootstrap",
+    }
+    if n < 2 or iters < 2:
+        return {**out, "bootstrap_stderr": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
+    rng = _rng(seed)
+    draws = [rng.integers(0, n, size=n) for _ in range(iters)]
+    fast_a, fast_b = _stats_scorer(a, aggregate), _stats_scorer(b, aggregate)
+    if fast_a is not None and fast_b is not None:
+        chunk = max(1, _CHUNK_FLOATS // n)
+        parts = []
+        for start in range(0, iters, chunk):
+            counts = np.stack([np.bincount(idx, minlength=n) for idx in draws[start : start + chunk]])
+            parts.append(fast_b(counts.astype(np.float64)) - fast_a(counts.astype(np.float64)))
+        diffs = np.concatenate(parts)
+    else:
+        diffs = np.array([aggregate([b[i] for i in idx]) - aggregate([a[i] for i in idx]) for idx in draws])
+    diffs = diffs[~np.isnan(diffs)]
+    if len(diffs) < 2:
+        return {**out, "bootstrap_stderr": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan}
+    tail = (1.0 - confidence) / 2.0
+    low, high = (float(x) for x in np.quantile(diffs, [tail, 1.0 - tail]))
+    m = len(diffs)
+    tie = 1e-12 * max(1.0, float(np.abs(diffs).max()))  # a replicate equal to 0 up to rounding is a tie
+    below = (1 + int(np.sum(diffs <= tie))) / (1 + m)
+    above = (1 + int(np.sum(diffs >= -tie))) / (1 + m)
+    out.update(
+        bootstrap_stderr=float(np.std(diffs, ddof=1)),
+        ci_low=low,
+        ci_high=high,
+        p_value=min(1.0, 2.0 * min(below, above)),
+    )
+    return out
+
+
+def _stats_scorer(values: Sequence[Any], aggregate: Callable[..., float]) -> Callable[[Any], Any] | None:
+    """``counts -> aggregate per replicate`` through the aggregation's sufficient statistics
+    (``bootstrap_stats``, see :func:`_resampled_stats`), or None when it declares none."""
+    import numpy as np
+
+    hook = getattr(aggregate, "bootstrap_stats", None)
+    prepared = hook(list(values)) if hook is not None else None
+    if prepared is None:
+        return None
+    matrix, score = prepared
+    matrix = np.asarray(matrix, dtype=np.float64)
+    return lambda counts: np.asarray(score(counts @ matrix), dtype=np.float64)
