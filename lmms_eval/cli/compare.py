@@ -64,8 +64,8 @@ def _emit(text: str, output: str | None) -> None:
 
 def cmd_compare(argv: Sequence[str]) -> int:
     """Run ``lmms-eval compare``; returns the exit code (0 ok, 1 regression, 2 usage error)."""
-    from lmms_eval.reporting.compare import Tolerances, check_reference, compare_runs, golden_from_run, load_side
-    from lmms_eval.reporting.compare.render import render
+    from lmms_eval.compare import Tolerances, check_reference, compare_runs, golden_from_run, load_side
+    from lmms_eval.compare.render import render
 
     try:
         args = build_parser().parse_args(list(argv))

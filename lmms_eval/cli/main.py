@@ -136,64 +136,60 @@ def _setup_logging(verbosity: str) -> None:
 
 
 def _run_config(args: argparse.Namespace) -> Any:
-    from lmms_eval.api.task_config import validate_config
-    from lmms_eval.engine.run_config import RunConfig
+    from lmms_eval.evaluation import merge_settings, run_config
 
-    values: dict[str, Any] = {}
-    if args.config:
-        from lmms_eval.tasks.yaml_loader import read_yaml_file
-
-        values.update(read_yaml_file(args.config))
-    for key in (
-        "model",
-        "model_args",
-        "tasks",
-        "batch_size",
-        "max_batch_tokens",
-        "limit",
-        "offset",
-        "output_path",
-        "log_samples",
-        "include_path",
-        "gen_kwargs",
-        "prompt_variant",
-        "tools",
-        "seed",
-        "predict_only",
-        "resume",
-        "max_error_rate",
-        "bootstrap_iters",
-        "decode_workers",
-        "decode_ahead",
-        "judge",
-        "redact_env",
-    ):
-        value = getattr(args, key)
-        if value is not None:
-            values[key] = value
-    values["verbosity"] = args.verbosity
+    flags = {key: getattr(args, key) for key in RUN_FLAGS}
+    flags["verbosity"] = args.verbosity
     if args.no_progress:
-        values["show_progress"] = False
-    if isinstance(values.get("limit"), float) and values["limit"].is_integer() and values["limit"] >= 1:
-        values["limit"] = int(values["limit"])
+        flags["show_progress"] = False
+    values = merge_settings(args.config, flags)
     if not values.get("model"):
         raise UsageError("--model is required (see `lmms-eval models`), e.g. --model demo --tasks demo")
     if not values.get("tasks"):
         raise UsageError("--tasks is required (see `lmms-eval tasks`), e.g. --tasks demo")
-    return validate_config(RunConfig, values, args.config or "command line")
+    return run_config(values, args.config or "command line")
+
+
+#: The evaluation flags that are run settings (RunConfig fields of the same name).
+RUN_FLAGS = (
+    "model",
+    "model_args",
+    "tasks",
+    "batch_size",
+    "max_batch_tokens",
+    "limit",
+    "offset",
+    "output_path",
+    "log_samples",
+    "include_path",
+    "gen_kwargs",
+    "prompt_variant",
+    "tools",
+    "seed",
+    "predict_only",
+    "resume",
+    "max_error_rate",
+    "bootstrap_iters",
+    "decode_workers",
+    "decode_ahead",
+    "judge",
+    "redact_env",
+)
 
 
 def cmd_evaluate(argv: Sequence[str]) -> int:
+    """``lmms-eval [flags]``: the flags (and ``--config``) validated into a run, run through the
+    same :func:`lmms_eval.evaluation.run` as ``lmms_eval.evaluate``, its table printed."""
     args = _eval_parser().parse_args(argv)
     _setup_logging(args.verbosity)
     if args.tasks == "list":
         return cmd_tasks(["--include_path", *(args.include_path or [])] if args.include_path else [])
     cfg = _run_config(args)
     from lmms_eval.engine.distributed import DistContext
-    from lmms_eval.engine.evaluator import Evaluator
+    from lmms_eval.evaluation import run
 
     dist = DistContext.from_env()
-    outcome = Evaluator(cfg, dist=dist).run()
+    outcome = run(cfg, dist=dist)
     if not dist.is_main:
         return 0
     return _report(outcome)

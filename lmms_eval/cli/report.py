@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
 
 def cmd_report(argv: Sequence[str]) -> int:
     """Run ``lmms-eval report``; returns the exit code."""
-    from lmms_eval.reporting.html import ReportOptions, build_report
+    from lmms_eval.html_report import ReportOptions, build_report
 
     args = parser().parse_args(list(argv))
     options = ReportOptions(

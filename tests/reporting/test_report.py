@@ -13,9 +13,9 @@ import pytest
 import soundfile
 
 from lmms_eval.cli.main import main
-from lmms_eval.reporting.html.assets import JS, script_hash
-from lmms_eval.reporting.html.markup import esc, fmt
-from lmms_eval.reporting.html.samples import wer_by_length
+from lmms_eval.html_report.assets import JS, script_hash
+from lmms_eval.html_report.markup import esc, fmt
+from lmms_eval.html_report.samples import wer_by_length
 
 from .report_runs import AGENT_TASK, HOSTILE, agent_run, demo_runs, toy_run
 

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from lmms_eval.reporting.html import charts
-from lmms_eval.reporting.html.assets import JS
-from lmms_eval.reporting.html.media import MediaEmbedder
-from lmms_eval.reporting.html.runs import task_result
-from lmms_eval.reporting.html.samples import audio_seconds, is_wrong, primary_key, wer_by_length
+from lmms_eval.html_report import charts
+from lmms_eval.html_report.assets import JS
+from lmms_eval.html_report.media import MediaEmbedder
+from lmms_eval.html_report.runs import task_result
+from lmms_eval.html_report.samples import audio_seconds, is_wrong, primary_key, wer_by_length
 
 
 def test_wer_by_length_by_hand() -> None:
@@ -131,9 +131,9 @@ def test_filter_script_hides_and_shows_cards(tmp_path: Path) -> None:
 
 
 def test_card_shows_judge_verdict_context_and_escapes_them(tmp_path: Path) -> None:
-    from lmms_eval.reporting.html.collect import Sample, TaskSamples
-    from lmms_eval.reporting.html.runs import Run
-    from lmms_eval.reporting.html.sample_view import card
+    from lmms_eval.html_report.collect import Sample, TaskSamples
+    from lmms_eval.html_report.runs import Run
+    from lmms_eval.html_report.sample_view import card
 
     task = task_result("t", {"judge_acc,none": 1.0}, {})
     record = {

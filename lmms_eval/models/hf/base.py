@@ -38,12 +38,13 @@ from pydantic import Field
 
 from lmms_eval.api.errors import SampleError
 from lmms_eval.api.generation import GenerationParams
-from lmms_eval.api.model import Model, ModelConfig
+from lmms_eval.api.model import Model, ModelConfig, parse_kv_string
 from lmms_eval.api.request import Request, Response
 from lmms_eval.models.families import GENERIC, ModelFamily
 from lmms_eval.models.hf.generation import Completion
 from lmms_eval.models.hf.placement import (
     describe_load,
+    input_device,
     load_or_explain,
     place_model,
     pretrained_kwargs,
@@ -103,11 +104,15 @@ def batch_groups(jobs: Sequence[Job], cap: int | None) -> list[list[Job]]:
     return chunks
 
 
+AdapterT = TypeVar("AdapterT", bound="HFModel[Any]")
+
+
 class HFModel(Model[ConfigT], Generic[ConfigT]):
     """Base of every ``transformers`` adapter (see the module docstring).
 
     Subclasses implement :meth:`model_class`, :meth:`request_jobs` and :meth:`run_batch`, and
-    call :meth:`load_processor` / :meth:`load_model` in ``__init__``.
+    call :meth:`load_processor` / :meth:`load_model` in ``__init__``. :meth:`from_loaded` builds
+    any of them around a model and processor already in memory instead.
     """
 
     Config: ClassVar[type[ModelConfig]] = HFModelConfig
@@ -127,9 +132,38 @@ class HFModel(Model[ConfigT], Generic[ConfigT]):
         self._padding_side: str | None = None
 
     # ---- loading --------------------------------------------------------------------------
+    #: The ``(model, processor)`` that :meth:`from_loaded` gave: :meth:`load_model` and
+    #: :meth:`load_processor` hand these back instead of loading ``pretrained``.
+    _loaded: tuple[Any, Any] | None = None
+
+    @classmethod
+    def from_loaded(
+        cls: type[AdapterT], model: Any, processor: Any, args: str | dict[str, Any] | None = None
+    ) -> AdapterT:
+        """This adapter around a ``transformers`` model and processor already in memory (a
+        training job's live checkpoint): nothing is read from disk, the model is neither moved,
+        cast nor switched to eval mode, and the adapter holds references only, so it sees later
+        weight updates.
+
+        ``args`` are the adapter's model args; ``pretrained`` is then only a label recorded with
+        the run (default: the model's ``name_or_path``), and ``device``/``dtype`` default to where
+        the model lives and its dtype (inputs are cast to that dtype).
+        """
+        values = parse_kv_string(args) if isinstance(args, str) or args is None else dict(args)
+        values.setdefault("pretrained", str(getattr(model, "name_or_path", "") or "in-memory"))
+        values.setdefault("device", str(input_device(model)))
+        values.setdefault("dtype", str(getattr(model, "dtype", "auto")).replace("torch.", ""))
+        config = cls.validate_args(values)
+        adapter = cls.__new__(cls)
+        adapter._loaded = (model, processor)
+        adapter.__init__(config)  # type: ignore[misc]  # the adapter's own __init__, with _loaded set
+        return adapter
+
     def load_processor(self) -> Any:
         """``AutoProcessor.from_pretrained`` with the adapter's revision/trust settings (the hub
         check of :func:`load_or_explain` runs before ``transformers`` is even imported)."""
+        if self._loaded is not None:
+            return self._loaded[1]
         cfg = self.config
 
         def load(hub: dict[str, Any]) -> Any:
@@ -147,6 +181,8 @@ class HFModel(Model[ConfigT], Generic[ConfigT]):
 
     def load_model(self) -> Any:
         """Load :meth:`model_class` with the resolved dtype/attention, placed on the device, in eval mode."""
+        if self._loaded is not None:
+            return self._loaded[0]
         cfg = self.config
         cls = self.model_class()
         kwargs = pretrained_kwargs(cfg, self.dtype, self.attn_implementation)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmms_eval.reporting.html.runs import Run, TaskResult, iter_records, mapping
-from lmms_eval.reporting.html.samples import (
+from lmms_eval.html_report.runs import Run, TaskResult, iter_records, mapping
+from lmms_eval.html_report.samples import (
     audio_seconds,
     breakdown_fields,
     corpus_pieces,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lmms_eval.reporting.compare.runs import RunData
+from lmms_eval.compare.runs import RunData
 
 RUN_KEYS = ("model", "model_args", "gen_kwargs", "limit", "offset", "seed")
 TASK_CONFIG_KEYS = (

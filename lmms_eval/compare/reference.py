@@ -26,7 +26,7 @@ import math
 from typing import Any
 
 from lmms_eval.api.errors import UsageError
-from lmms_eval.reporting.compare.runs import RunData
+from lmms_eval.compare.runs import RunData
 
 SCALES = {"%": 100.0, "percent": 100.0, "0-100": 100.0, "0-1": 1.0, "fraction": 1.0}
 RESERVED = {"pretrained", "note"}

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lmms_eval.reporting.html.collect import Sample, TaskSamples
-from lmms_eval.reporting.html.markup import esc, pre
-from lmms_eval.reporting.html.media import MediaEmbedder
-from lmms_eval.reporting.html.runs import mapping
-from lmms_eval.reporting.html.samples import score_text
+from lmms_eval.html_report.collect import Sample, TaskSamples
+from lmms_eval.html_report.markup import esc, pre
+from lmms_eval.html_report.media import MediaEmbedder
+from lmms_eval.html_report.runs import mapping
+from lmms_eval.html_report.samples import score_text
 
 
 def _field(name: str, body: str) -> str:

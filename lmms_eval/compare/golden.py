@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmms_eval.reporting.compare.runs import GOLDEN_FORMAT, RunData
-from lmms_eval.reporting.compare.verdict import Tolerances
+from lmms_eval.compare.runs import GOLDEN_FORMAT, RunData
+from lmms_eval.compare.verdict import Tolerances
 
 GOLDEN_VERSION = 1
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lmms_eval.reporting.html import charts
-from lmms_eval.reporting.html.collect import TaskSamples
-from lmms_eval.reporting.html.markup import esc, fmt, metric_label, table
-from lmms_eval.reporting.html.runs import Run, TaskResult, Value
-from lmms_eval.reporting.html.samples import wer_by_length
+from lmms_eval.html_report import charts
+from lmms_eval.html_report.collect import TaskSamples
+from lmms_eval.html_report.markup import esc, fmt, metric_label, table
+from lmms_eval.html_report.runs import Run, TaskResult, Value
+from lmms_eval.html_report.samples import wer_by_length
 
 
 def _chart(svg: str) -> str:

@@ -127,7 +127,7 @@ def from_results(payload: dict[str, Any], label: str, run_dir: str | None) -> Ru
 
 
 def from_golden(payload: dict[str, Any], label: str) -> RunData:
-    """A :class:`RunData` from a golden file (format in :mod:`lmms_eval.reporting.compare.golden`)."""
+    """A :class:`RunData` from a golden file (format in :mod:`lmms_eval.compare.golden`)."""
     tasks = payload.get("tasks")
     if not isinstance(tasks, dict):
         raise UsageError(f"{label}: a golden file needs a 'tasks' mapping (task -> metric -> value)")

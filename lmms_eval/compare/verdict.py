@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmms_eval.api.errors import UsageError
-from lmms_eval.reporting.compare.configdiff import config_warnings
-from lmms_eval.reporting.compare.pairing import AggregateResolver, include_paths_of, paired_test
-from lmms_eval.reporting.compare.runs import RunData
+from lmms_eval.compare.configdiff import config_warnings
+from lmms_eval.compare.pairing import AggregateResolver, include_paths_of, paired_test
+from lmms_eval.compare.runs import RunData
 
 FAIL_ON = ("significant", "any")
 

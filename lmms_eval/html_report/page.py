@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Sequence
 
-from lmms_eval.reporting.html import sections
-from lmms_eval.reporting.html.assets import CSS, JS, content_security_policy
-from lmms_eval.reporting.html.collect import TaskSamples
-from lmms_eval.reporting.html.markup import esc
-from lmms_eval.reporting.html.media import MediaEmbedder
-from lmms_eval.reporting.html.runs import Run
-from lmms_eval.reporting.html.sample_view import browser
+from lmms_eval.html_report import sections
+from lmms_eval.html_report.assets import CSS, JS, content_security_policy
+from lmms_eval.html_report.collect import TaskSamples
+from lmms_eval.html_report.markup import esc
+from lmms_eval.html_report.media import MediaEmbedder
+from lmms_eval.html_report.runs import Run
+from lmms_eval.html_report.sample_view import browser
 
 
 def _run_header(run: Run) -> str:

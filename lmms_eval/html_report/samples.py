@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.agent.usage import agent_labels
-from lmms_eval.reporting.html.runs import TaskResult, mapping, number
+from lmms_eval.html_report.runs import TaskResult, mapping, number
 
 PERFECT = {"0-1": 1.0, "%": 100.0, "0-100": 100.0}
 """The best value of a higher-is-better metric, by its unit."""

@@ -23,8 +23,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lmms_eval.compare.runs import RunData
 from lmms_eval.engine.stats import mcnemar_test, paired_bootstrap, paired_comparison
-from lmms_eval.reporting.compare.runs import RunData
 
 log = logging.getLogger("lmms_eval")
 

@@ -30,10 +30,10 @@ class ReportOptions:
 
 def build_report(run_args: Sequence[str], output: str, options: ReportOptions | None = None) -> str:
     """Write the report of ``run_args`` (run folders or results.json files) to ``output``; returns its path."""
-    from lmms_eval.reporting.html.collect import collect
-    from lmms_eval.reporting.html.media import MediaEmbedder
-    from lmms_eval.reporting.html.page import render
-    from lmms_eval.reporting.html.runs import load_runs
+    from lmms_eval.html_report.collect import collect
+    from lmms_eval.html_report.media import MediaEmbedder
+    from lmms_eval.html_report.page import render
+    from lmms_eval.html_report.runs import load_runs
 
     opts = options or ReportOptions()
     if opts.max_samples < 0:

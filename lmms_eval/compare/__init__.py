@@ -9,9 +9,9 @@
 * :mod:`.render` prints any of these as a terminal table, markdown or JSON.
 """
 
-from lmms_eval.reporting.compare.golden import golden_from_run
-from lmms_eval.reporting.compare.reference import check_reference
-from lmms_eval.reporting.compare.runs import RunData, load_side
-from lmms_eval.reporting.compare.verdict import Tolerances, compare_runs
+from lmms_eval.compare.golden import golden_from_run
+from lmms_eval.compare.reference import check_reference
+from lmms_eval.compare.runs import RunData, load_side
+from lmms_eval.compare.verdict import Tolerances, compare_runs
 
 __all__ = ["RunData", "Tolerances", "check_reference", "compare_runs", "golden_from_run", "load_side"]
