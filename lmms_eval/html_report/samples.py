@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmms_eval.agent.usage import agent_labels
+from lmms_eval.engine.breakdown import field_value
 from lmms_eval.html_report.runs import TaskResult, mapping, number
 
 PERFECT = {"0-1": 1.0, "%": 100.0, "0-100": 100.0}
@@ -71,18 +72,6 @@ def _short(value: Any) -> str:
     if x is None:
         return str(value)
     return str(int(x)) if x.is_integer() else f"{x:.4g}"
-
-
-def field_value(doc: Mapping[str, Any], path: str) -> Any:
-    """``doc[path]``, else the dotted path into nested mappings; None when absent."""
-    if path in doc:
-        return doc[path]
-    value: Any = doc
-    for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return value
 
 
 def breakdown_fields(config: Mapping[str, Any]) -> list[tuple[str, str]]:
