@@ -1,5 +1,5 @@
 """``lmms-eval``: evaluate (default), ``tasks``, ``models``, ``score``, ``validate``, ``compare``,
-``export``, ``report``.
+``export``, ``report``, ``merge``.
 
 Flags follow lm-eval / lmms-eval habits. Errors print as one line (exit 2 for usage errors);
 ``--verbosity DEBUG`` shows tracebacks.
@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from lmms_eval.api.errors import LmmsEvalError, UsageError, did_you_mean
 
-SUBCOMMANDS = ("tasks", "models", "metrics", "filters", "score", "validate", "compare", "export", "report")
+SUBCOMMANDS = ("tasks", "models", "metrics", "filters", "score", "validate", "compare", "export", "report", "merge")
 PROG = "lmms-eval"
 
 
@@ -344,6 +344,7 @@ COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "compare": _lazy("lmms_eval.cli.compare", "cmd_compare"),
     "export": _lazy("lmms_eval.cli.export", "cmd_export"),
     "report": _lazy("lmms_eval.cli.report", "cmd_report"),
+    "merge": _lazy("lmms_eval.cli.merge", "cmd_merge"),
 }
 
 
