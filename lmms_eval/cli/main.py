@@ -125,6 +125,11 @@ def _eval_parser() -> argparse.ArgumentParser:
         action="append",
         help="an environment variable whose value is a secret: scrubbed from every file and line (repeatable)",
     )
+    p.add_argument(
+        "--shard",
+        help="K/N: run only the K-th of N cost-balanced slices of every task, as its own run folder; "
+        "`lmms-eval merge` folds the N folders into one run (see docs/scale.md)",
+    )
     p.add_argument("--verbosity", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     p.add_argument("--no_progress", action="store_true", help="hide the progress bar")
     return p
@@ -174,6 +179,7 @@ RUN_FLAGS = (
     "decode_ahead",
     "judge",
     "redact_env",
+    "shard",
 )
 
 

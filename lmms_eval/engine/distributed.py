@@ -32,6 +32,42 @@ def assign_by_cost(costs: Sequence[float], world_size: int) -> list[int]:
     return owner
 
 
+LOCAL_RANK_VARS = ("LOCAL_RANK", "SLURM_LOCALID", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID")
+"""Where launchers put a process's rank on its own node (torchrun/accelerate, srun, Open MPI, MPICH)."""
+
+
+def local_rank_from_env(rank: int) -> int:
+    """This process's rank on its node, which picks its GPU (the global ``RANK`` shards the work).
+
+    On several nodes the global rank is no GPU index (rank 9 of 2 x 8 is GPU 1 of node 2), so it
+    is only the last resort, for a single-node launcher that sets nothing else.
+    """
+    for name in LOCAL_RANK_VARS:
+        value = os.environ.get(name, "").strip()
+        if value.isdigit():
+            return int(value)
+    return rank
+
+
+def gpu_index(local_rank: int, count: int) -> int:
+    """The GPU of ``local_rank`` among ``count`` visible ones, or a one-line error saying the fix.
+
+    One visible GPU is every process's own (a launcher that sets ``CUDA_VISIBLE_DEVICES`` per
+    process); otherwise local rank N takes GPU N, and more processes than GPUs is refused rather
+    than stacking replicas on one GPU.
+    """
+    if count == 1:
+        return 0
+    if local_rank < count:
+        return local_rank
+    from lmms_eval.api.errors import UsageError
+
+    raise UsageError(
+        f"local rank {local_rank} but only {count} GPUs are visible on this node: "
+        f"launch at most {count} processes per node (torchrun --nproc_per_node {count})"
+    )
+
+
 @dataclass
 class DistContext:
     """Rank, world size and the collective operations the evaluator needs."""
@@ -62,17 +98,16 @@ class DistContext:
         import torch
         import torch.distributed as dist
 
-        rank = int(os.environ.get("RANK", "0"))
-        local_rank = int(os.environ.get("LOCAL_RANK", str(rank)))
+        rank = int(os.environ.get("RANK", "0"))  # global: shards the work across every node
+        local_rank = local_rank_from_env(rank)  # on this node: picks the GPU
         initialised = False
         if not dist.is_initialized():
             # Every rank must pick the same backend: NCCL whenever CUDA is there (a launcher
             # may give each process one visible GPU, which is then its cuda:0), else gloo.
             count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            use_nccl = count > 0 and (count > local_rank or count == 1)
-            if use_nccl:
-                torch.cuda.set_device(local_rank if local_rank < count else 0)
-            dist.init_process_group(backend="nccl" if use_nccl else "gloo")
+            if count:
+                torch.cuda.set_device(gpu_index(local_rank, count))
+            dist.init_process_group(backend="nccl" if count else "gloo")
             initialised = True
         return cls(rank=rank, world_size=world, local_rank=local_rank, _initialised_here=initialised)
 
@@ -93,15 +128,19 @@ class DistContext:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
-    def all_ok(self, ok: bool) -> bool:
-        """True when ``ok`` holds on every rank (so one rank's failure stops all cleanly)."""
+    def gather(self, value: Any) -> list[Any]:
+        """Every rank's ``value``, in rank order, on every rank."""
         if not self.enabled:
-            return ok
+            return [value]
         import torch.distributed as dist
 
-        flags: list[Any] = [None] * self.world_size
-        dist.all_gather_object(flags, bool(ok))
-        return all(flags)
+        values: list[Any] = [None] * self.world_size
+        dist.all_gather_object(values, value)
+        return values
+
+    def all_ok(self, ok: bool) -> bool:
+        """True when ``ok`` holds on every rank (so one rank's failure stops all cleanly)."""
+        return all(self.gather(bool(ok)))
 
     def close(self) -> None:
         """Destroy the process group we started (avoids a crash at interpreter exit)."""

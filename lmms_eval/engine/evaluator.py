@@ -60,6 +60,8 @@ from lmms_eval.engine.sample_store import (
 )
 from lmms_eval.engine.scheduler import make_batches
 from lmms_eval.engine.scoring import make_record
+from lmms_eval.engine.shards import ShardSlice
+from lmms_eval.engine.shared_fs import check_shared_run_dir
 from lmms_eval.engine.submission import submission_errors, write_submissions
 from lmms_eval.engine.tally import TaskTally
 from lmms_eval.judge.config import default_cache_path
@@ -103,6 +105,7 @@ class Evaluator:
         self.stores: dict[str, SampleStore] = {}
         self.tallies: dict[str, TaskTally] = {}
         self._params: dict[str, GenerationParams] = {}
+        self.shard = ShardSlice.of(cfg.shard)  # --shard K/N: this run's slice of the samples
         self.agents = AgentRunner(cfg.tools)
         """Agent tasks' toolbox and loop (its cache lives in the run folder, known once it exists)."""
 
@@ -162,7 +165,7 @@ class Evaluator:
 
     def _run(self, run_dir: str, resumed: bool, fingerprints: dict[str, str | None]) -> RunOutcome:
         cfg, dist = self.cfg, self.dist
-        dist.barrier()
+        check_shared_run_dir(dist, run_dir)  # every rank sees the run folder (includes the first barrier)
         started = time.time()
         plan, kinds = self._plan(run_dir, resumed)
         counts = {"planned": sum(t.n_samples for t in self.tallies.values()) + len(plan), "generated": 0}
@@ -192,12 +195,13 @@ class Evaluator:
         if not dist.is_main:
             dist.close()
             return RunOutcome({}, run_dir, 0, "", counts)
-        if dist.enabled:
+        if dist.enabled or any(rank_log_paths(run_dir, t.name) for t in self.tasks):  # a killed DP run too
             self._merge_rank_logs(run_dir)
         judge_info = run_judges(self.selection, cfg, run_dir, self.tallies)
         results = build_results(self.selection, cfg, self.tallies)
         if judge_info is not None:
             results["judge"] = judge_info
+        results.update(self.shard.results_entry())
         submissions = write_submissions(self.selection, run_dir)
         if submissions is not None:
             results["submissions"] = submissions
@@ -240,7 +244,7 @@ class Evaluator:
         its prompts hold (for the modality check).
         """
         cfg = self.cfg
-        costs = cfg.batch_size != 1 or bool(cfg.max_batch_tokens) or self.dist.enabled
+        costs = cfg.batch_size != 1 or bool(cfg.max_batch_tokens) or self.dist.enabled or self.shard.active
         probe = costs  # media headers shape batches and shards: read them
         plan = Plan()
         kinds: dict[str, set[str]] = {}
@@ -252,8 +256,10 @@ class Evaluator:
             if resumed:
                 for record in iter_task_logs(run_dir, task.name, repair=self.dist.is_main):
                     tally.add(record)
+                    self.shard.note(number, record)
                     # a sample that failed only in scoring or judging is generated: it needs no model
                     (finished.add if record.generated else finished.discard)(record.id)
+            skip = self.shard.skip(finished)  # a shard plans its whole list, finished samples too
             seen = kinds.setdefault(task.name, set())
             indices = task.doc_ids(cfg.limit, cfg.offset)
             if not costs and not finished:
@@ -266,10 +272,10 @@ class Evaluator:
                 chunk = indices[start : start + PLAN_CHUNK]
                 for index, doc in zip(chunk, self._read(task, chunk)):
                     for repeat in range(task.config.repeats):
-                        cost = self._plan_one(task, index, doc, repeat, finished, seen, probe, costs)
+                        cost = self._plan_one(task, index, doc, repeat, skip, seen, probe, costs)
                         if cost is not None:
                             plan.add(number, index, repeat, cost)
-        return plan, kinds
+        return self.shard.slice(plan), kinds
 
     def _read(self, task: Task, indices: Sequence[int]) -> list[dict[str, Any] | BaseException]:
         """Documents at ``indices``; a row that cannot be read is returned as its exception."""
@@ -318,7 +324,7 @@ class Evaluator:
             doc_id = task.doc_key(index, doc) if isinstance(doc, dict) else index
             reason = f"cannot build the prompt of {task.name} doc {doc_id}: {type(exc).__name__}: {exc}"
             log.warning(reason)
-            if self.dist.is_main:  # rank 0 logs planning failures, once
+            if self.dist.is_main and self.shard.first:  # rank 0 (of shard 1) logs planning failures, once
                 record = SampleRecord(id=request_id, task=task.name, doc_id=doc_id, index=index, repeat=repeat)
                 self._append(task, record.fail("error", reason))
             return None

@@ -46,6 +46,9 @@ class RunConfig(BaseModel):
     """Names of environment variables whose values are secrets (``--redact_env NAME``, repeatable;
     also ``$LMMS_EVAL_REDACT``): their values are scrubbed from every file and console line.
     Not part of the resume key."""
+    shard: str | None = None
+    """``K/N``: run only the K-th of N cost-balanced slices of every task (see ``engine/shards.py``);
+    ``lmms-eval merge`` folds the N shard folders into one run. Part of the resume key."""
     verbosity: str = "INFO"
     show_progress: bool = True
 
@@ -127,11 +130,22 @@ class RunConfig(BaseModel):
             raise ValueError(f"--bootstrap_iters must be >= 0, not {value}")
         return value
 
+    @field_validator("shard", mode="before")
+    @classmethod
+    def _shard(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        from lmms_eval.engine.shards import parse_shard, shard_label
+
+        return shard_label(*parse_shard(value))
+
     def resume_key(self) -> str:
         """Hash of what must match for a run directory to be resumed."""
         keys = ("model", "model_args", "tasks", "limit", "offset", "gen_kwargs", "seed", "predict_only")
         fields = {k: getattr(self, k) for k in keys}
         if self.prompt_variant:  # only when set, so runs made before the flag existed still resume
             fields["prompt_variant"] = self.prompt_variant
+        if self.shard:  # each shard is its own run: one shard never resumes another's folder
+            fields["shard"] = self.shard
         raw = json.dumps(fields, sort_keys=True, default=str)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]
