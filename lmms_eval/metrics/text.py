@@ -244,12 +244,7 @@ def _lenient_float(text: str, thousands_separators: bool) -> float | None:
     text = text.strip()
     if thousands_separators and _THOUSANDS.fullmatch(text.rstrip("%").strip()):
         text = text.replace(",", "")
-    try:
-        if text.endswith("%"):
-            return float(text.rstrip("%")) / 100.0
-        return float(text)
-    except ValueError:
-        return None
+    return pix2struct_float(text)
 
 
 def relaxed_match(
