@@ -135,6 +135,28 @@ def run_lmms_eval(mirror: Path, out: Path, *args: str, timeout: int = 300) -> di
     return json.loads(next(out.rglob("results.json")).read_text())
 
 
+def run_tiny_model(
+    mirror: Path, out: Path, family: str, tasks: Sequence[str], model_args: str = "", *extra: str
+) -> dict[str, Any]:
+    """``--limit 4`` of ``tasks`` with the session's tiny random ``family`` checkpoint (``qwen2_5_vl``
+    or ``llava_onevision``), 4 new tokens, batches of 2, then ``extra`` flags; returns results.json
+    (asserts exit 0)."""
+    from models import tiny_vision
+
+    builders = {"qwen2_5_vl": tiny_vision.tiny_qwen2_5_vl, "llava_onevision": tiny_vision.tiny_llava_onevision}
+    args = ",".join(a for a in (f"pretrained={builders[family]()}", model_args) if a)
+    flags = ["--model", family, "--model_args", args, "--tasks", ",".join(tasks), "--limit", "4"]
+    flags += ["--gen_kwargs", "max_new_tokens=4", "--batch_size", "2", *extra]
+    return run_lmms_eval(mirror, out, *flags, timeout=900)
+
+
+def build_mirror(root: Path, builders: Sequence[Any]) -> Path:
+    """``root`` holding every fixture module's ``build(root)``."""
+    for fixture in builders:
+        fixture.build(root)
+    return root
+
+
 def sample_records(out: Path, task: str) -> list[dict[str, Any]]:
     """The records of ``samples_<task>.jsonl`` under ``out``."""
     path = next(out.rglob(f"samples_{task}.jsonl"))

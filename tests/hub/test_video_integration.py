@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub import activitynetqa, egolifeqa, egoschema, nextqa, perceptiontest, videomme
-from hub.common import run_lmms_eval, sample_records
+from hub.common import build_mirror, run_tiny_model, sample_records
 
 # task -> (a results key that must be set, errors expected in its first 4 rows)
 VIDEO_TASKS = {
@@ -26,39 +26,13 @@ BUILDERS = (videomme, egolifeqa, egoschema, nextqa, perceptiontest, activitynetq
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    for fixture in BUILDERS:
-        fixture.build(root)
-    return root
+    return build_mirror(tmp_path_factory.mktemp("mirror"), BUILDERS)
 
 
 @pytest.mark.parametrize("family", ["qwen2_5_vl", "llava_onevision"])
 def test_video_benchmarks_run_with_a_tiny_model(family: str, mirror: Path, tmp_path: Path) -> None:
-    from models import tiny_vision
-
-    pretrained = tiny_vision.tiny_qwen2_5_vl() if family == "qwen2_5_vl" else tiny_vision.tiny_llava_onevision()
-    args = f"pretrained={pretrained},max_frames=4"
     out = tmp_path / "out"
-    tasks = list(VIDEO_TASKS)
-    results = run_lmms_eval(
-        mirror,
-        out,
-        "--model",
-        family,
-        "--model_args",
-        args,
-        "--tasks",
-        ",".join(tasks),
-        "--limit",
-        "4",
-        "--gen_kwargs",
-        "max_new_tokens=4",
-        "--batch_size",
-        "2",
-        "--max_error_rate",
-        "0.5",
-        timeout=900,
-    )
+    results = run_tiny_model(mirror, out, family, list(VIDEO_TASKS), "max_frames=4", "--max_error_rate", "0.5")
     for task, (key, errors) in VIDEO_TASKS.items():
         entry = results["results"][task]
         assert entry["n_samples"] == 4 and entry["n_errors"] == errors, entry

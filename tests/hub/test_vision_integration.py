@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub import ai2d, chartqa, docvqa, mia_bench, mmbench, mme, mmstar, ocrbench, realworldqa
-from hub.common import run_lmms_eval, sample_records
+from hub.common import build_mirror, run_tiny_model, sample_records
 
 # task -> a results key that must be set (judge-only tasks: only answered, no --judge here)
 VISION_TASKS = {
@@ -28,35 +28,13 @@ BUILDERS = (ai2d, chartqa, docvqa, mia_bench, mmbench, mme, mmstar, ocrbench, re
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    for fixture in BUILDERS:
-        fixture.build(root)
-    return root
+    return build_mirror(tmp_path_factory.mktemp("mirror"), BUILDERS)
 
 
 @pytest.mark.parametrize("family", ["qwen2_5_vl", "llava_onevision"])
 def test_vision_benchmarks_run_with_a_tiny_model(family: str, mirror: Path, tmp_path: Path) -> None:
-    from models import tiny_vision
-
-    pretrained = tiny_vision.tiny_qwen2_5_vl() if family == "qwen2_5_vl" else tiny_vision.tiny_llava_onevision()
     out = tmp_path / "out"
-    results = run_lmms_eval(
-        mirror,
-        out,
-        "--model",
-        family,
-        "--model_args",
-        f"pretrained={pretrained}",
-        "--tasks",
-        ",".join(VISION_TASKS),
-        "--limit",
-        "4",
-        "--gen_kwargs",
-        "max_new_tokens=4",
-        "--batch_size",
-        "2",
-        timeout=900,
-    )
+    results = run_tiny_model(mirror, out, family, list(VISION_TASKS), "")
     for task, key in VISION_TASKS.items():
         entry = results["results"][task]
         assert entry["n_samples"] == 4 and entry["n_errors"] == 0, (task, entry)
